@@ -157,7 +157,9 @@ t.test('mesh off: no node-to-node peers without reflectors, reflectors still app
 t.test('BGPPeers select a subset of nodes', async (t) => {
   const api = await startServer();
   t.teardown(() => api.stop());
-  cluster(api, 3, (i) => (i <= 2 ? { rack: 'a' } : { rack: 'b', tier: 'edge' }));
+  cluster(api, 3, (i): Record<string, string> =>
+    i <= 2 ? { rack: 'a' } : { rack: 'b', tier: 'edge' },
+  );
   api.create(
     'bgppeers',
     makeBgpPeer('tor-a', {
