@@ -96,6 +96,7 @@ export const ErrorCode = {
   FSM: 5,
   CEASE: 6,
   ROUTE_REFRESH_MESSAGE: 7, // RFC 7313 §5
+  SEND_HOLD_TIMER_EXPIRED: 8, // RFC 9687
 } as const;
 
 /** RFC 4271 §6.1: Message Header Error subcodes. */
@@ -107,6 +108,8 @@ export const HeaderSubcode = {
 
 /** RFC 4271 §6.2, RFC 5492 §5, RFC 9072: OPEN Message Error subcodes. */
 export const OpenSubcode = {
+  /** RFC 4271 §6.2: a recognized optional parameter (e.g. a capability) is malformed. */
+  UNSPECIFIC: 0,
   UNSUPPORTED_VERSION_NUMBER: 1,
   BAD_PEER_AS: 2,
   BAD_BGP_IDENTIFIER: 3,

@@ -107,6 +107,13 @@ export interface OpenMessage {
   otherParams?: { type: number; value: Buffer }[];
   /** RFC 9072: the optional parameters used the extended length encoding. */
   extendedOptParams?: boolean;
+  /**
+   * RFC 5492 §4: how many capabilities each Capabilities optional parameter carried, in order,
+   * when that was not "all in one parameter" (FRR, for one, sends one capability per
+   * parameter). Kept so a decoded OPEN re-encodes byte for byte; without it the encoder puts
+   * every capability in a single parameter.
+   */
+  capabilityParams?: number[];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,154 @@
+// Tests for protocol/framer.ts: a multi-message stream split at every offset (and at every
+// pair of offsets for a short one), views versus copies, and lost framing (RFC 4271 §6.1)
+// reported after the messages that came before it.
+
+import t from 'tap';
+import { Framer } from '../../protocol/framer.js';
+import { catchBgpError, hex, MARKER_HEX, message, u16 } from './hand-bytes.js';
+
+// Messages built by hand (RFC 4271 §4): KEEPALIVE, OPEN, an End-of-RIB UPDATE, a longer
+// UPDATE (withdrawn routes length 0, attributes length 0, NLRI bytes), NOTIFICATION,
+// ROUTE-REFRESH.
+const KEEPALIVE = message(4);
+const OPEN = message(1, '04 fde9 005a c0000201 08 02 06 01 04 0001 00 01');
+const EOR = message(2, '0000 0000');
+const UPDATE = message(2, `0000 0000 ${'18 0a0001'.repeat(40)}`);
+const NOTIFICATION = message(3, '06 02 03 627965');
+const REFRESH = message(5, '0001 00 01');
+const STREAM = [OPEN, KEEPALIVE, UPDATE, EOR, NOTIFICATION, REFRESH, KEEPALIVE];
+const WHOLE = Buffer.concat(STREAM);
+
+function collect(framer: Framer, chunks: Buffer[]): Buffer[] {
+  const out: Buffer[] = [];
+  for (const c of chunks) for (const m of framer.push(c)) out.push(m);
+  return out;
+}
+
+/** True when two buffers share any octet of memory. */
+function overlaps(a: Buffer, b: Buffer): boolean {
+  if (a.buffer !== b.buffer) return false;
+  return a.byteOffset < b.byteOffset + b.length && b.byteOffset < a.byteOffset + a.length;
+}
+
+function sameStream(got: Buffer[], want: Buffer[]): boolean {
+  return got.length === want.length && got.every((m, i) => m.equals(want[i]));
+}
+
+t.test('one chunk holding the whole stream', async (t) => {
+  const framer = new Framer({ maxLength: 4096 });
+  const got = collect(framer, [WHOLE]);
+  t.ok(sameStream(got, STREAM));
+  t.equal(framer.bufferedBytes, 0);
+});
+
+t.test('split into two chunks at every offset', async (t) => {
+  let bad = 0;
+  for (let i = 0; i <= WHOLE.length; i++) {
+    const framer = new Framer({ maxLength: 4096 });
+    const got = collect(framer, [WHOLE.subarray(0, i), WHOLE.subarray(i)]);
+    if (!sameStream(got, STREAM) || framer.bufferedBytes !== 0) bad++;
+  }
+  t.equal(bad, 0, `all ${WHOLE.length + 1} split points give the same messages`);
+});
+
+t.test('split into three chunks at every pair of offsets of a short stream', async (t) => {
+  const short = [KEEPALIVE, REFRESH, EOR, NOTIFICATION];
+  const whole = Buffer.concat(short);
+  let bad = 0;
+  let runs = 0;
+  for (let i = 0; i <= whole.length; i++) {
+    for (let j = i; j <= whole.length; j++) {
+      const framer = new Framer();
+      const chunks = [whole.subarray(0, i), whole.subarray(i, j), whole.subarray(j)];
+      if (!sameStream(collect(framer, chunks), short)) bad++;
+      runs++;
+    }
+  }
+  t.equal(bad, 0, `all ${runs} pairs of split points give the same messages`);
+});
+
+t.test('one octet at a time', async (t) => {
+  const framer = new Framer();
+  const chunks = Array.from(WHOLE, (b) => Buffer.from([b]));
+  t.ok(sameStream(collect(framer, chunks), STREAM));
+});
+
+t.test('messages inside a chunk are views; straddling ones are copies of exact size', async (t) => {
+  const framer = new Framer();
+  const first = Buffer.concat([KEEPALIVE, REFRESH.subarray(0, 10)]);
+  const [ka] = [...framer.push(first)];
+  t.equal(ka.buffer, first.buffer, 'same memory as the chunk');
+  t.equal(ka.byteOffset, first.byteOffset);
+  t.equal(framer.bufferedBytes, 10);
+  const second = Buffer.concat([REFRESH.subarray(10), KEEPALIVE]);
+  const [rr, ka2] = [...framer.push(second)];
+  t.ok(rr.equals(REFRESH));
+  t.notOk(overlaps(rr, first) || overlaps(rr, second), 'the straddling message was copied');
+  t.equal(rr.length, 23);
+  t.equal(ka2.buffer, second.buffer, 'the next one is a view again');
+  t.equal(ka2.byteOffset, second.byteOffset + 13);
+});
+
+t.test('empty chunks change nothing', async (t) => {
+  const framer = new Framer();
+  t.same([...framer.push(Buffer.alloc(0))], []);
+  t.same([...framer.push(KEEPALIVE.subarray(0, 5))], []);
+  t.same([...framer.push(Buffer.alloc(0))], []);
+  t.ok(sameStream([...framer.push(KEEPALIVE.subarray(5))], [KEEPALIVE]));
+});
+
+t.test('bad marker: earlier messages first, then 1/1, then the framer stays dead', async (t) => {
+  const bad = Buffer.from(KEEPALIVE);
+  bad[3] = 0;
+  const framer = new Framer();
+  const got: Buffer[] = [];
+  const err = catchBgpError(() => {
+    for (const m of framer.push(Buffer.concat([OPEN, KEEPALIVE, bad, REFRESH]))) got.push(m);
+  });
+  t.ok(sameStream(got, [OPEN, KEEPALIVE]));
+  t.equal(err.notification.code, 1);
+  t.equal(err.notification.subcode, 1);
+  t.equal(framer.error, err);
+  const again = catchBgpError(() => [...framer.push(KEEPALIVE)]);
+  t.equal(again, err);
+});
+
+t.test('bad marker in a header that straddles chunks', async (t) => {
+  const bad = Buffer.from(REFRESH);
+  bad[15] = 0x7f;
+  for (let i = 1; i < 19; i++) {
+    const framer = new Framer();
+    t.same([...framer.push(bad.subarray(0, i))], [], `split at ${i}`);
+    const err = catchBgpError(() => [...framer.push(bad.subarray(i))]);
+    t.equal(err.notification.subcode, 1, `split at ${i}`);
+  }
+});
+
+t.test('bad length: 1/2 with the Length field, before anything is allocated', async (t) => {
+  for (const length of [0, 18, 4097, 65535]) {
+    const framer = new Framer({ maxLength: 4096 });
+    // Only the header arrives: the error must come now, not after 4097 octets are buffered.
+    const err = catchBgpError(() => [...framer.push(hex(`${MARKER_HEX} ${u16(length)} 02`))]);
+    t.equal(err.notification.code, 1, `length ${length}`);
+    t.equal(err.notification.subcode, 2, `length ${length}`);
+    t.same(err.notification.data, hex(u16(length)));
+    t.equal(framer.bufferedBytes, 0);
+  }
+});
+
+t.test('setMaxLength lifts the limit to 65535 after the OPEN exchange', async (t) => {
+  const big = message(2, Buffer.concat([hex('0000 0000'), Buffer.alloc(5000 - 23, 0)]));
+  const framer = new Framer({ maxLength: 4096 });
+  t.same([...framer.push(KEEPALIVE)].length, 1);
+  framer.setMaxLength(65535);
+  t.equal(framer.getMaxLength(), 65535);
+  const got = collect(framer, [big.subarray(0, 3000), big.subarray(3000)]);
+  t.ok(sameStream(got, [big]));
+  const strict = new Framer();
+  t.equal(catchBgpError(() => [...strict.push(big)]).notification.subcode, 2);
+});
+
+t.test('the default maximum is 4096', async (t) => {
+  const at = message(2, Buffer.concat([hex('0000 0000'), Buffer.alloc(4096 - 23)]));
+  t.equal([...new Framer().push(at)].length, 1);
+});
