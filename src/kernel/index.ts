@@ -1,0 +1,19 @@
+// Public API of the kernel route sync. The daemon builds one KernelSync with a real
+// IpCommandRunner; `show routes` / `show kernel` read status(). Knows nothing of BGP.
+// No RFC: the kernel interface is iproute2 (`ip -json`, `ip -batch`, `ip monitor`).
+
+export { KernelSync, diffActual } from './sync.js';
+export { IpCommandRunner, type IpCommandRunnerOptions } from './runner.js';
+export { systemClock } from './clock.js';
+export {
+  renderRoute,
+  renderInstall,
+  renderDelete,
+  routeKey,
+  type KernelRoute,
+  type KernelNexthop,
+} from './routes.js';
+export { planRemote, planOwnBlock, parsePools, modeFor } from './plan.js';
+export { buildTopology, Topology } from './topology.js';
+export { parseBatchErrors } from './batch.js';
+export type * from './types.js';
