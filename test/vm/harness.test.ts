@@ -92,6 +92,17 @@ if (missing.length > 0 || notRoot) {
     t.same(lines.slice(2), ['ipip', 'veth'], 'ipip and veth modules are loaded');
   });
 
+  t.test('a QEMU that cannot start is reported with its reason', async (t) => {
+    // More CPUs than any QEMU machine type allows: QEMU refuses to start.
+    const err = await runInVm({ command: 'true', timeoutMs: 60_000, cpus: 100_000 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    t.ok(err instanceof VmError, 'rejects with a VmError');
+    t.equal((err as VmError).code, 'VM_START');
+    t.match((err as VmError).message, /qemu stderr[\s\S]*CPU/i, "the error carries QEMU's reason");
+  });
+
   t.test('a hung guest is killed at the timeout and its files removed', async (t) => {
     const parent = await mkdtemp(join(tmpdir(), 'pbv-timeout-'));
     t.teardown(() => rm(parent, { recursive: true, force: true }));
