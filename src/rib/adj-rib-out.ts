@@ -1,0 +1,88 @@
+// Adj-RIB-Out of one peer and family as STATE (what was sent) plus a bounded to-do (dirty keys
+// and a cursor over Loc-RIB), and the chunk builder that turns the difference between wanted and
+// sent into withdrawals and per-attribute-set announcements. No I/O: the caller hands the
+// result to the session's sink. RFC 4271 §9.2 (Update-Send), §9.2.1.1 (MRAI batching).
+
+import type { AttrTable, RouteAttrs } from './attrs.js';
+import type { PrefixKey } from './types.js';
+
+export interface Chunk {
+  withdrawals: PrefixKey[];
+  /** Prefixes grouped by the exact attribute set sent, in first-seen order. */
+  groups: Map<RouteAttrs, PrefixKey[]>;
+}
+
+export class AdjRibOut {
+  /** What the peer holds from us: prefix -> interned exported attributes. */
+  readonly sent = new Map<PrefixKey, RouteAttrs>();
+  /** Prefixes whose wanted state may differ from `sent`. */
+  readonly dirty = new Set<PrefixKey>();
+  /** A walk over every Loc-RIB prefix (initial table, refresh, soft reset out), or null. */
+  cursor: Iterator<PrefixKey> | null = null;
+  /** The cursor re-sends prefixes even when unchanged (ROUTE-REFRESH). */
+  cursorForce = false;
+
+  constructor(
+    readonly afi: 1 | 2,
+    readonly addPathSend: boolean,
+  ) {}
+
+  get idle(): boolean {
+    return this.dirty.size === 0 && this.cursor === null;
+  }
+
+  /**
+   * Takes up to `limit` prefixes from the to-do, asks `wanted` for each, updates `sent` and
+   * returns what must go out. Because state is compared, an announce followed by a withdraw of
+   * the same prefix before the flush becomes one withdrawal (if the peer had it) or nothing.
+   */
+  takeChunk(limit: number, wanted: (key: PrefixKey) => RouteAttrs | null, table: AttrTable): Chunk {
+    const withdrawals: PrefixKey[] = [];
+    const groups = new Map<RouteAttrs, PrefixKey[]>();
+    let n = 0;
+    const one = (key: PrefixKey, force: boolean): void => {
+      const sent = this.sent.get(key);
+      const want = wanted(key);
+      if (want === null) {
+        if (sent !== undefined) {
+          withdrawals.push(key);
+          this.sent.delete(key);
+          table.release(sent);
+        }
+        return;
+      }
+      if (want === sent && !force) return;
+      const held = sent === want ? want : table.acquire(want);
+      if (sent !== undefined && sent !== held) table.release(sent);
+      this.sent.set(key, held);
+      const list = groups.get(held);
+      if (list) list.push(key);
+      else groups.set(held, [key]);
+    };
+    for (const key of this.dirty) {
+      this.dirty.delete(key);
+      one(key, false);
+      if (++n >= limit) return { withdrawals, groups };
+    }
+    while (this.cursor !== null && n < limit) {
+      const step = this.cursor.next();
+      if (step.done) {
+        this.cursor = null;
+        this.cursorForce = false;
+        break;
+      }
+      this.dirty.delete(step.value);
+      one(step.value, this.cursorForce);
+      n++;
+    }
+    return { withdrawals, groups };
+  }
+
+  /** Forgets everything (session down); returns the held sets to the table. */
+  clear(table: AttrTable): void {
+    for (const a of this.sent.values()) table.release(a);
+    this.sent.clear();
+    this.dirty.clear();
+    this.cursor = null;
+  }
+}

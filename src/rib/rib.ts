@@ -1,0 +1,1020 @@
+// The RIB: Adj-RIBs-In (as routes tagged by peer), Loc-RIB (best and ECMP flags on them),
+// Adj-RIBs-Out (state per peer), import/export policy, loop detection, route reflection and the
+// RFC 4724 helper. Owns no sockets and no clock: the session feeds it, timers are injected.
+// RFC 4271 §3.2, §9.1, §9.2; RFC 4456 §8; RFC 4724 §4.2; RFC 7911; RFC 7606 §2.
+
+import type { Logger } from 'pino';
+import { formatV4Key, parseV4Prefix, canonicalV6Prefix } from '../../protocol/prefix.js';
+import type { PathAttributes, PrefixList, UpdateMessage } from '../../protocol/types.js';
+import type { CompiledPolicy } from '../policy/compile.js';
+import { AdjRibOut } from './adj-rib-out.js';
+import { AttrTable, RouteAttrs } from './attrs.js';
+import {
+  BEST,
+  MULTIPATH,
+  Route,
+  STALE,
+  bestOf,
+  multipathNexthops,
+  selectBest,
+  type DecisionOptions,
+} from './decision.js';
+import { exportAttributes, mayExport } from './export.js';
+import { PeerState } from './peer.js';
+import type {
+  ApplyResult,
+  BestPathChange,
+  FamilyName,
+  MaxPrefixEvent,
+  NegotiatedFacts,
+  NextHopResolver,
+  PeerConfig,
+  PrefixKey,
+  RibApi,
+  RibPeer,
+  RibTimers,
+  UpdateSink,
+} from './types.js';
+
+export const FAMILIES: readonly FamilyName[] = ['ipv4-unicast', 'ipv6-unicast'];
+const familyIndex = (f: FamilyName): number => (f === 'ipv4-unicast' ? 0 : 1);
+
+export interface RibOptions {
+  localAsn: number;
+  /** Our BGP Identifier (dotted quad). */
+  routerId: string;
+  /** RFC 4456 §7: the cluster id when we reflect; defaults to the router id. */
+  clusterId?: string;
+  logger: Logger;
+  timers: RibTimers;
+  /** Compiled policies by name, referenced from PeerConfig.importPolicies/exportPolicies. */
+  policies?: ReadonlyMap<string, CompiledPolicy>;
+  /** Default: every next hop is reachable. */
+  resolveNextHop?: NextHopResolver;
+  alwaysCompareMed?: boolean;
+  /** Largest ECMP set; default 8. */
+  maxPaths?: number;
+  /** Prefixes handled per flush step of one peer (bounds what queues beyond the sink); default 4096. */
+  chunkSize?: number;
+  /** Best-path changes, delivered once per RIB operation (the kernel sync listens here). */
+  onBestPathChanges?: (changes: BestPathChange[]) => void;
+  /** A peer went over its max-prefix limit; the session sends Cease (RFC 4486 subcode 1). */
+  onMaxPrefix?: (event: MaxPrefixEvent) => void;
+}
+
+/** A route as shown to `show routes` and tests. */
+export interface RouteView {
+  prefix: string;
+  peer: string;
+  pathId: number;
+  attributes: Readonly<PathAttributes>;
+  nextHop: string;
+  best: boolean;
+  multipath: boolean;
+  stale: boolean;
+  eligible: boolean;
+}
+
+export interface LocRibEntry {
+  prefix: string;
+  best: RouteView | null;
+  nexthops: string[];
+  candidates: RouteView[];
+}
+
+const EMPTY_V4 = new Float64Array(0);
+const LOCAL_ID = 'local';
+
+function keyToString(fi: number, key: PrefixKey): string {
+  return fi === 0 ? formatV4Key(key as number) : (key as string);
+}
+
+/** The de-duplicated next hops of the multipath set as one comparable value. */
+function nexthopSignature(head: Route | null): string | null {
+  if (head === null) return null;
+  if (head.next === null) {
+    if (!(head.flags & BEST)) return null;
+    return head.source.local ? '\0local' : head.attrs.nextHop;
+  }
+  const best = bestOf(head);
+  if (!best) return null;
+  if (best.source.local) return '\0local';
+  return multipathNexthops(head).join(',');
+}
+
+export class Rib implements RibApi {
+  private readonly log: Logger;
+  private readonly timers: RibTimers;
+  private readonly opts: DecisionOptions;
+  private readonly chunkSize: number;
+  private readonly clusterId: string;
+  private readonly routerId: string;
+  private readonly localAsn: number;
+  private readonly policies: ReadonlyMap<string, CompiledPolicy>;
+  /** Interned attributes of received and originated routes. */
+  private readonly attrs: AttrTable;
+  /** Interned attributes as exported (Adj-RIB-Out rows hold these). */
+  private readonly outAttrs: AttrTable;
+  /** Loc-RIB per family: prefix -> head of its candidate list. */
+  private readonly tables = [new Map<PrefixKey, Route>(), new Map<PrefixKey, Route>()];
+  private readonly peers = new Set<PeerState>();
+  /** Established peers with an Adj-RIB-Out for the family. */
+  private readonly outPeers: PeerState[][] = [[], []];
+  private readonly localPeer: PeerState;
+  private readonly onChanges: ((changes: BestPathChange[]) => void) | undefined;
+  private readonly onMaxPrefix: ((event: MaxPrefixEvent) => void) | undefined;
+  // Per-operation collections, delivered by endOp().
+  private changes: BestPathChange[] = [];
+  private maxEvents: MaxPrefixEvent[] = [];
+  private readonly pendingPeers = new Set<PeerState>();
+
+  constructor(options: RibOptions) {
+    this.log = options.logger;
+    this.timers = options.timers;
+    this.localAsn = options.localAsn;
+    this.routerId = options.routerId;
+    this.clusterId = options.clusterId ?? options.routerId;
+    this.policies = options.policies ?? new Map();
+    this.opts = {
+      alwaysCompareMed: options.alwaysCompareMed ?? false,
+      maxPaths: Math.max(1, options.maxPaths ?? 8),
+    };
+    this.chunkSize = options.chunkSize ?? 4096;
+    const resolve = options.resolveNextHop;
+    this.attrs = new AttrTable(
+      resolve ? (nh, afi) => resolve(nh, afi === 1 ? 'ipv4-unicast' : 'ipv6-unicast') : () => true,
+    );
+    this.outAttrs = new AttrTable(() => true);
+    this.onChanges = options.onBestPathChanges;
+    this.onMaxPrefix = options.onMaxPrefix;
+    this.localPeer = new PeerState(
+      { id: LOCAL_ID, address: '0.0.0.0', asn: options.localAsn, localAsn: options.localAsn },
+      true,
+    );
+    this.localPeer.setRouterId(options.routerId);
+    this.localPeer.up = true;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Peer lifecycle
+
+  registerPeer(config: PeerConfig): RibPeer {
+    for (const p of this.peers) {
+      if (p.id === config.id) throw new TypeError(`peer id registered twice: ${config.id}`);
+    }
+    const ps = new PeerState(config);
+    this.applyConfig(ps, config);
+    this.peers.add(ps);
+    return ps;
+  }
+
+  updatePeer(peer: RibPeer, config: PeerConfig): void {
+    const ps = this.state(peer);
+    this.applyConfig(ps, config);
+    ps.exportCache = new WeakMap();
+    if (ps.up) {
+      this.softResetIn(ps);
+      this.softResetOut(ps);
+    }
+  }
+
+  unregisterPeer(peer: RibPeer): void {
+    const ps = this.state(peer);
+    if (ps.up) this.peerDown(ps, { graceful: false });
+    this.clearTimers(ps);
+    for (let fi = 0; fi < 2; fi++) this.removeWhere(ps, fi, false);
+    this.dropPre(ps);
+    this.peers.delete(ps);
+    this.endOp();
+  }
+
+  established(peer: RibPeer, facts: NegotiatedFacts, sink: UpdateSink): void {
+    const ps = this.state(peer);
+    if (ps.up) this.peerDown(ps, { graceful: false });
+    ps.setRouterId(facts.routerId);
+    ps.facts = facts;
+    ps.sink = sink;
+    ps.blocked = false;
+    ps.up = true;
+    if (ps.restartTimer !== null) {
+      this.timers.clearTimeout(ps.restartTimer);
+      ps.restartTimer = null;
+    }
+    // Router ids feed ORIGINATOR_ID and the reflect-to-originator check: drop cached exports.
+    for (const p of this.peers) p.exportCache = new WeakMap();
+    for (let fi = 0; fi < 2; fi++) {
+      const fam = FAMILIES[fi];
+      if (ps.stale[fi]) {
+        // RFC 4724 §4.2: stale routes of a family the peer no longer preserves (F bit clear, or
+        // family gone) are deleted at once; the others wait for End-of-RIB or the stale timer.
+        if (!facts.gracefulRestart?.families[fam]?.forwarding || !facts.families.includes(fam)) {
+          this.removeWhere(ps, fi, true);
+          ps.stale[fi] = false;
+        }
+      }
+      if (!facts.families.includes(fam)) continue;
+      const out = new AdjRibOut(fi === 0 ? 1 : 2, facts.addPath[fam]?.send ?? false);
+      out.cursor = this.tables[fi].keys();
+      ps.out[fi] = out;
+      this.outPeers[fi].push(ps);
+    }
+    if (ps.stale[0] || ps.stale[1]) {
+      const staleMs = (ps.config.staleTimeS ?? 360) * 1000;
+      ps.staleTimer = this.timers.setTimeout(() => {
+        ps.staleTimer = null;
+        this.log.info({ peer: ps.id }, 'stale timer expired: sweeping stale routes');
+        this.sweepStale(ps);
+        this.endOp();
+      }, staleMs);
+    }
+    ps.eorPending = true;
+    // The initial table goes out at once, whatever the MRAI.
+    this.flushPeer(ps);
+    this.endOp();
+  }
+
+  peerDown(peer: RibPeer, opts: { graceful: boolean }): void {
+    const ps = this.state(peer);
+    const facts = ps.facts;
+    this.closeOutbound(ps);
+    const gr = facts?.gracefulRestart;
+    const graceful = opts.graceful && gr !== undefined && gr.restartTimeS > 0;
+    let anyStale = false;
+    for (let fi = 0; fi < 2; fi++) {
+      if (graceful && gr.families[FAMILIES[fi]] !== undefined && ps.counts[fi] > 0) {
+        // RFC 4724 §4.2: keep the routes, marked stale, while the peer restarts.
+        this.markStale(ps, fi);
+        ps.stale[fi] = true;
+        anyStale = true;
+      } else {
+        this.removeWhere(ps, fi, false);
+        ps.stale[fi] = false;
+        ps.pre[fi]?.clear();
+      }
+      ps.maxSignalled[fi] = false;
+    }
+    if (ps.staleTimer !== null) {
+      this.timers.clearTimeout(ps.staleTimer);
+      ps.staleTimer = null;
+    }
+    if (anyStale) {
+      // RFC 4724 §4.2: if the session is not back within the Restart Time, delete them.
+      ps.restartTimer = this.timers.setTimeout(() => {
+        ps.restartTimer = null;
+        this.log.info({ peer: ps.id }, 'restart time passed: deleting stale routes');
+        this.sweepStale(ps);
+        this.endOp();
+      }, gr!.restartTimeS * 1000);
+    }
+    this.endOp();
+  }
+
+  endOfRib(peer: RibPeer, family: FamilyName): void {
+    const ps = this.state(peer);
+    const fi = familyIndex(family);
+    if (ps.stale[fi]) {
+      // RFC 4724 §4.2: End-of-RIB from the restarted peer: what is still stale is gone.
+      this.removeWhere(ps, fi, true);
+      ps.stale[fi] = false;
+      if (!ps.stale[0] && !ps.stale[1] && ps.staleTimer !== null) {
+        this.timers.clearTimeout(ps.staleTimer);
+        ps.staleTimer = null;
+      }
+    }
+    this.endOp();
+  }
+
+  sinkWritable(peer: RibPeer): void {
+    const ps = this.state(peer);
+    ps.blocked = false;
+    this.flushPeer(ps);
+  }
+
+  routeRefresh(peer: RibPeer, family: FamilyName): void {
+    const ps = this.state(peer);
+    const fi = familyIndex(family);
+    const out = ps.out[fi];
+    if (!out) return;
+    // RFC 2918 §4: re-advertise the Adj-RIB-Out for the family.
+    out.cursor = this.tables[fi].keys();
+    out.cursorForce = true;
+    this.pendingPeers.add(ps);
+    this.endOp();
+  }
+
+  softResetIn(peer: RibPeer, family?: FamilyName): boolean {
+    const ps = this.state(peer);
+    if (!ps.config.keepPrePolicy) return false;
+    for (let fi = 0; fi < 2; fi++) {
+      if (family !== undefined && familyIndex(family) !== fi) continue;
+      const pre = ps.pre[fi];
+      if (!pre) continue;
+      for (const [pk, base] of pre) {
+        let key: PrefixKey = pk;
+        let pathId = 0;
+        if (typeof pk === 'string' && pk.includes('#')) {
+          const hash = pk.lastIndexOf('#');
+          pathId = Number(pk.slice(hash + 1));
+          key = fi === 0 ? Number(pk.slice(0, hash)) : pk.slice(0, hash);
+        }
+        this.importOne(ps, fi, key, pathId, base, this.loops(ps, base.attrs));
+      }
+    }
+    this.endOp();
+    return true;
+  }
+
+  softResetOut(peer: RibPeer): void {
+    const ps = this.state(peer);
+    ps.exportCache = new WeakMap();
+    for (let fi = 0; fi < 2; fi++) {
+      const out = ps.out[fi];
+      if (out && out.cursor === null) out.cursor = this.tables[fi].keys();
+    }
+    this.pendingPeers.add(ps);
+    this.endOp();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Inbound
+
+  applyUpdate(peer: RibPeer, update: UpdateMessage): ApplyResult {
+    const ps = this.state(peer);
+    const result: ApplyResult = { announced: 0, withdrawn: 0, rejected: 0 };
+    if (!ps.up) {
+      this.log.warn({ peer: ps.id }, 'UPDATE from a peer that is not established: ignored');
+      return result;
+    }
+    if (update.endOfRib) {
+      this.endOfRib(ps, update.endOfRib);
+      return result;
+    }
+    const a = update.attributes;
+    // RFC 7606 §2: treat-as-withdraw turns every prefix of the UPDATE into a withdrawal.
+    const tw = update.treatAsWithdraw === true;
+    this.withdrawList(ps, update.withdrawn, result);
+    if (a.mpUnreach?.withdrawn && a.mpUnreach.safi === 1) {
+      this.withdrawList(ps, a.mpUnreach.withdrawn, result);
+    }
+    if (update.nlri.length) {
+      if (tw || !a.nextHop) this.withdrawList(ps, update.nlri, result);
+      else this.announceList(ps, update.nlri, a, a.nextHop, result);
+    }
+    const mp = a.mpReach;
+    if (mp?.nlri && mp.safi === 1 && mp.nlri.length) {
+      if (tw || !mp.nextHops.length) this.withdrawList(ps, mp.nlri, result);
+      else this.announceList(ps, mp.nlri, a, mp.nextHops[0], result);
+    }
+    this.endOp();
+    return result;
+  }
+
+  private withdrawList(ps: PeerState, list: PrefixList, result: ApplyResult): void {
+    const fi = list.afi - 1;
+    const n = list.length;
+    const ids = list.pathIds;
+    const pre = ps.pre[fi];
+    for (let i = 0; i < n; i++) {
+      const key: PrefixKey = fi === 0 ? list.v4[i] : list.v6[i];
+      const pathId = ids ? ids[i] : 0;
+      if (pre) this.setPre(ps, fi, key, pathId, null);
+      if (this.removeRoute(ps, fi, key, pathId)) result.withdrawn++;
+    }
+  }
+
+  private announceList(
+    ps: PeerState,
+    list: PrefixList,
+    attrs: PathAttributes,
+    nextHop: string,
+    result: ApplyResult,
+  ): void {
+    const fi = list.afi - 1;
+    const norm = this.normalise(ps, attrs, nextHop);
+    // One interned set for all prefixes of this UPDATE (and of every UPDATE with the same set).
+    const base = this.attrs.intern(list.afi, norm);
+    const looped = this.loops(ps, norm);
+    const n = list.length;
+    const ids = list.pathIds;
+    const keep = ps.config.keepPrePolicy === true;
+    if (keep && !ps.pre[fi]) ps.pre[fi] = new Map();
+    for (let i = 0; i < n; i++) {
+      const key: PrefixKey = fi === 0 ? list.v4[i] : list.v6[i];
+      const pathId = ids ? ids[i] : 0;
+      if (keep) this.setPre(ps, fi, key, pathId, base);
+      if (this.importOne(ps, fi, key, pathId, base, looped)) result.announced++;
+      else result.rejected++;
+    }
+  }
+
+  /** Runs loop checks and import policy for one prefix; installs or removes. True when installed. */
+  private importOne(
+    ps: PeerState,
+    fi: number,
+    key: PrefixKey,
+    pathId: number,
+    base: RouteAttrs,
+    looped: boolean,
+  ): boolean {
+    let final: RouteAttrs | null = looped ? null : base;
+    if (final !== null && ps.importChain.length)
+      final = this.runChain(ps.importChain, fi, key, final, this.attrs);
+    if (final === null) {
+      this.removeRoute(ps, fi, key, pathId);
+      return false;
+    }
+    return this.upsert(ps, fi, key, pathId, final);
+  }
+
+  private runChain(
+    chain: CompiledPolicy[],
+    fi: number,
+    key: PrefixKey,
+    start: RouteAttrs,
+    table: AttrTable,
+  ): RouteAttrs | null {
+    let cur = start;
+    const afi = fi === 0 ? 1 : 2;
+    for (const p of chain) {
+      const term = p.match(afi, key, cur.attrs);
+      if (!p.accepts(term)) return null;
+      if (!p.modifies(term)) continue;
+      // Policy results are cached per (attribute set, policy, term): one transform per set.
+      const dk = `${p.name}\0${term}`;
+      let d = cur.derived?.get(dk);
+      if (d === undefined) {
+        d = table.intern(afi, p.transform(term, cur.attrs));
+        (cur.derived ??= new Map()).set(dk, d);
+      }
+      cur = d;
+    }
+    return cur;
+  }
+
+  /** The attribute set as stored: next hop for the family, no MP attributes, eBGP-only cleanups. */
+  private normalise(ps: PeerState, a: PathAttributes, nextHop: string): PathAttributes {
+    const out: PathAttributes = { ...a, nextHop };
+    delete out.mpReach;
+    delete out.mpUnreach;
+    // RFC 6793 §4.2.3: AS4_PATH/AS4_AGGREGATOR are already merged by the codec.
+    delete out.as4Path;
+    delete out.as4Aggregator;
+    if (ps.ebgp) {
+      // RFC 4271 §5.1.5: a LOCAL_PREF received from an external peer is ignored.
+      delete out.localPref;
+      // RFC 4456 §8: ORIGINATOR_ID and CLUSTER_LIST have no meaning from outside the AS.
+      delete out.originatorId;
+      delete out.clusterList;
+    }
+    return out;
+  }
+
+  /** Loop detection: own AS in AS_PATH (RFC 4271 §9.1.2), own router id / cluster (RFC 4456 §8). */
+  private loops(ps: PeerState, a: Readonly<PathAttributes>): boolean {
+    const own = ps.localAsn;
+    if (a.asPath) {
+      for (const seg of a.asPath) {
+        if (seg.asns.includes(own) || seg.asns.includes(this.localAsn)) return true;
+      }
+    }
+    if (!ps.ebgp) {
+      if (a.originatorId === this.routerId) return true;
+      if (a.clusterList && a.clusterList.includes(this.clusterId)) return true;
+    }
+    return false;
+  }
+
+  private setPre(
+    ps: PeerState,
+    fi: number,
+    key: PrefixKey,
+    pathId: number,
+    base: RouteAttrs | null,
+  ): void {
+    const pre = ps.pre[fi];
+    if (!pre) return;
+    const pk: PrefixKey = pathId ? `${key}#${pathId}` : key;
+    const old = pre.get(pk);
+    if (old === base) return;
+    if (base) pre.set(pk, this.attrs.acquire(base));
+    else pre.delete(pk);
+    if (old) this.attrs.release(old);
+  }
+
+  private dropPre(ps: PeerState): void {
+    for (let fi = 0; fi < 2; fi++) {
+      const pre = ps.pre[fi];
+      if (!pre) continue;
+      for (const a of pre.values()) this.attrs.release(a);
+      pre.clear();
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Loc-RIB maintenance
+
+  /** Adds or replaces (source, pathId)'s route for a prefix. False when refused (max-prefix). */
+  private upsert(
+    ps: PeerState,
+    fi: number,
+    key: PrefixKey,
+    pathId: number,
+    attrs: RouteAttrs,
+  ): boolean {
+    const table = this.tables[fi];
+    const head = table.get(key) ?? null;
+    let r = head;
+    let tail: Route | null = null;
+    while (r !== null && (r.source !== ps || r.pathId !== pathId)) {
+      tail = r;
+      r = r.next;
+    }
+    if (r !== null) {
+      r.flags &= ~STALE;
+      if (r.attrs === attrs) return true;
+      const oldBest = bestOf(head);
+      const oldAttrs = oldBest?.attrs;
+      const oldSig = this.onChanges ? nexthopSignature(head) : null;
+      const held = this.attrs.acquire(attrs);
+      this.attrs.release(r.attrs);
+      r.attrs = held;
+      this.decide(fi, key, head, oldBest, oldAttrs, oldSig);
+      return true;
+    }
+    const limit = ps.config.maxPrefixes?.[FAMILIES[fi]];
+    if (limit !== undefined && ps.counts[fi] >= limit) {
+      // RFC 4486 / issue #3: refuse the route and tell the session once; it sends the Cease.
+      if (!ps.maxSignalled[fi]) {
+        ps.maxSignalled[fi] = true;
+        this.maxEvents.push({ peer: ps.id, family: FAMILIES[fi], count: ps.counts[fi] + 1, limit });
+      }
+      return false;
+    }
+    const route = new Route(ps, pathId, this.attrs.acquire(attrs), null, 0);
+    ps.counts[fi]++;
+    if (tail === null) {
+      table.set(key, route);
+      // A first route for the prefix: no old state to compare.
+      if (selectBest(route, this.opts) !== null) this.bestChanged(fi, key, route, null);
+      return true;
+    }
+    const oldBest = bestOf(head);
+    const oldAttrs = oldBest?.attrs;
+    const oldSig = this.onChanges ? nexthopSignature(head) : null;
+    tail.next = route;
+    this.decide(fi, key, head, oldBest, oldAttrs, oldSig);
+    return true;
+  }
+
+  /** Removes (source, pathId)'s route for a prefix; true when there was one. */
+  private removeRoute(ps: PeerState, fi: number, key: PrefixKey, pathId: number): boolean {
+    const table = this.tables[fi];
+    const head = table.get(key);
+    if (head === undefined) return false;
+    let prev: Route | null = null;
+    let r: Route | null = head;
+    while (r !== null && (r.source !== ps || r.pathId !== pathId)) {
+      prev = r;
+      r = r.next;
+    }
+    if (r === null) return false;
+    this.unlink(fi, key, head, prev, r);
+    return true;
+  }
+
+  private unlink(
+    fi: number,
+    key: PrefixKey,
+    head: Route,
+    prev: Route | null,
+    r: Route,
+  ): Route | null {
+    const table = this.tables[fi];
+    const oldBest = bestOf(head);
+    const oldAttrs = oldBest?.attrs;
+    const oldSig = this.onChanges ? nexthopSignature(head) : null;
+    let newHead: Route | null = head;
+    if (prev === null) {
+      newHead = r.next;
+      if (newHead === null) table.delete(key);
+      else table.set(key, newHead);
+    } else {
+      prev.next = r.next;
+    }
+    r.next = null;
+    (r.source as PeerState).counts[fi]--;
+    this.attrs.release(r.attrs);
+    this.decide(fi, key, newHead, oldBest, oldAttrs, oldSig);
+    return newHead;
+  }
+
+  /** Removes a peer's routes of a family (only the stale ones when `staleOnly`). */
+  private removeWhere(ps: PeerState, fi: number, staleOnly: boolean): void {
+    if (ps.counts[fi] === 0) return;
+    const pre = ps.pre[fi];
+    for (const [key, head] of this.tables[fi]) {
+      let h: Route | null = head;
+      let prev: Route | null = null;
+      let r: Route | null = head;
+      while (r !== null) {
+        const next: Route | null = r.next;
+        if (r.source === ps && (!staleOnly || r.flags & STALE)) {
+          if (pre) this.setPre(ps, fi, key, r.pathId, null);
+          h = this.unlink(fi, key, h!, prev, r);
+        } else {
+          prev = r;
+        }
+        r = next;
+      }
+      if (ps.counts[fi] === 0) break;
+    }
+  }
+
+  private markStale(ps: PeerState, fi: number): void {
+    for (const head of this.tables[fi].values()) {
+      for (let r: Route | null = head; r !== null; r = r.next) {
+        if (r.source === ps) r.flags |= STALE;
+      }
+    }
+  }
+
+  private sweepStale(ps: PeerState): void {
+    for (let fi = 0; fi < 2; fi++) {
+      if (!ps.stale[fi]) continue;
+      this.removeWhere(ps, fi, true);
+      ps.stale[fi] = false;
+    }
+  }
+
+  private decide(
+    fi: number,
+    key: PrefixKey,
+    head: Route | null,
+    oldBest: Route | null,
+    oldAttrs: RouteAttrs | undefined,
+    oldSig: string | null,
+  ): void {
+    const best = selectBest(head, this.opts);
+    if (best !== oldBest || (best !== null && best.attrs !== oldAttrs)) {
+      this.bestChanged(fi, key, head, oldSig);
+    } else if (this.onChanges && head !== null && best !== null) {
+      const sig = nexthopSignature(head);
+      if (sig !== oldSig) this.emitChange(fi, key, head);
+    }
+  }
+
+  private bestChanged(fi: number, key: PrefixKey, head: Route | null, oldSig: string | null): void {
+    const peers = this.outPeers[fi];
+    if (peers.length) {
+      const best = bestOf(head);
+      for (let i = 0; i < peers.length; i++) {
+        const p = peers[i];
+        const out = p.out[fi]!;
+        // Nothing to do for a peer that will get nothing and holds nothing (e.g. the source of
+        // a full table): skipping it keeps its to-do empty.
+        if ((best === null || best.source === p) && !out.sent.has(key)) continue;
+        out.dirty.add(key);
+        this.pendingPeers.add(p);
+      }
+    }
+    if (this.onChanges && nexthopSignature(head) !== oldSig) this.emitChange(fi, key, head);
+  }
+
+  private emitChange(fi: number, key: PrefixKey, head: Route | null): void {
+    const best = bestOf(head);
+    const family = FAMILIES[fi];
+    const prefix = keyToString(fi, key);
+    if (best === null) this.changes.push({ withdrawn: true, family, prefix });
+    else {
+      this.changes.push({
+        withdrawn: false,
+        family,
+        prefix,
+        nexthops: multipathNexthops(head),
+        local: best.source.local,
+      });
+    }
+  }
+
+  /** Call after the next-hop resolver's answers may have changed: re-decides affected prefixes. */
+  nextHopsChanged(): void {
+    const changed = this.attrs.reresolve();
+    if (changed.size === 0) return;
+    for (let fi = 0; fi < 2; fi++) {
+      for (const [key, head] of this.tables[fi]) {
+        let hit = false;
+        for (let r: Route | null = head; r !== null && !hit; r = r.next) hit = changed.has(r.attrs);
+        if (!hit) continue;
+        // The flags still describe the old decision: take the old state from them.
+        const oldBest = bestOf(head);
+        const oldSig = this.onChanges ? nexthopSignature(head) : null;
+        this.decide(fi, key, head, oldBest, oldBest?.attrs, oldSig);
+      }
+    }
+    this.endOp();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Own blocks
+
+  /** Originates a prefix (an own pod block), announced to every peer with next-hop-self. */
+  originate(
+    prefix: string,
+    extra: Pick<PathAttributes, 'communities' | 'largeCommunities' | 'med' | 'localPref'> = {},
+  ): void {
+    const { fi, key } = this.parseKey(prefix);
+    const a: PathAttributes = { origin: 0, asPath: [], ...extra };
+    const attrs = this.attrs.intern(fi === 0 ? 1 : 2, a);
+    this.upsert(this.localPeer, fi, key, 0, attrs);
+    this.endOp();
+  }
+
+  withdrawOriginated(prefix: string): void {
+    const { fi, key } = this.parseKey(prefix);
+    this.removeRoute(this.localPeer, fi, key, 0);
+    this.endOp();
+  }
+
+  private parseKey(prefix: string): { fi: number; key: PrefixKey } {
+    if (prefix.includes(':')) {
+      const c = canonicalV6Prefix(prefix);
+      if (c === null) throw new TypeError(`not an IPv6 prefix: ${prefix}`);
+      return { fi: 1, key: c };
+    }
+    const k = parseV4Prefix(prefix);
+    if (k === null) throw new TypeError(`not an IPv4 prefix: ${prefix}`);
+    return { fi: 0, key: k };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Outbound
+
+  /** What peer `ps` should hold for a prefix now (interned in outAttrs), or null. */
+  private wanted(ps: PeerState, fi: number, key: PrefixKey): RouteAttrs | null {
+    const head = this.tables[fi].get(key);
+    if (head === undefined) return null;
+    const best = bestOf(head);
+    if (best === null) return null;
+    const src = best.source as PeerState;
+    // Never back to the peer it came from.
+    if (src === ps) return null;
+    if (!mayExport(src, best.attrs, ps)) return null;
+    let bySrc = ps.exportCache.get(best.attrs);
+    if (bySrc === undefined) {
+      bySrc = new Map();
+      ps.exportCache.set(best.attrs, bySrc);
+    }
+    let out = bySrc.get(src);
+    if (out === undefined) {
+      const pa = exportAttributes(src, best.attrs, ps, ps.selfAddress(fi), this.clusterId);
+      out = pa === null ? null : this.outAttrs.intern(fi === 0 ? 1 : 2, pa);
+      if (pa === null) {
+        this.log.warn(
+          { peer: ps.id, family: FAMILIES[fi] },
+          'no local address of the family for next-hop-self: not exported',
+        );
+      }
+      bySrc.set(src, out);
+    }
+    if (out === null) return null;
+    if (ps.exportChain.length) return this.runChain(ps.exportChain, fi, key, out, this.outAttrs);
+    return out;
+  }
+
+  private flushPeer(ps: PeerState): void {
+    if (!ps.up || ps.sink === null) return;
+    for (let fi = 0; fi < 2; fi++) {
+      const out = ps.out[fi];
+      if (!out) continue;
+      while (!out.idle) {
+        if (ps.blocked) return;
+        this.sendChunk(ps, fi, out);
+      }
+    }
+    if (ps.eorPending && !ps.blocked) {
+      // RFC 4724 §2: End-of-RIB after the initial table, per family.
+      ps.eorPending = false;
+      for (let fi = 0; fi < 2; fi++) {
+        if (ps.out[fi] && !ps.sink.send({ kind: 'end-of-rib', family: FAMILIES[fi] }))
+          ps.blocked = true;
+      }
+    }
+  }
+
+  private sendChunk(ps: PeerState, fi: number, out: AdjRibOut): void {
+    const chunk = out.takeChunk(this.chunkSize, (key) => this.wanted(ps, fi, key), this.outAttrs);
+    const family = FAMILIES[fi];
+    const sink = ps.sink!;
+    // Withdrawals first, then announcements grouped by attribute set: a prefix appears at most
+    // once per chunk, so no announce can overtake its own withdrawal.
+    if (chunk.withdrawals.length) {
+      if (
+        !sink.send({
+          kind: 'withdraw',
+          family,
+          prefixes: toPrefixList(fi, chunk.withdrawals, out.addPathSend),
+        })
+      )
+        ps.blocked = true;
+    }
+    for (const [attrs, keys] of chunk.groups) {
+      const ok = sink.send({
+        kind: 'announce',
+        family,
+        attributes: attrs.attrs,
+        prefixes: toPrefixList(fi, keys, out.addPathSend),
+      });
+      if (!ok) ps.blocked = true;
+    }
+  }
+
+  private closeOutbound(ps: PeerState): void {
+    ps.up = false;
+    ps.sink = null;
+    ps.blocked = false;
+    ps.eorPending = false;
+    if (ps.mraiTimer !== null) {
+      this.timers.clearTimeout(ps.mraiTimer);
+      ps.mraiTimer = null;
+    }
+    for (let fi = 0; fi < 2; fi++) {
+      const out = ps.out[fi];
+      if (!out) continue;
+      out.clear(this.outAttrs);
+      ps.out[fi] = null;
+      const list = this.outPeers[fi];
+      const at = list.indexOf(ps);
+      if (at >= 0) list.splice(at, 1);
+    }
+    this.pendingPeers.delete(ps);
+  }
+
+  /** Ends a public operation: delivers best-path changes and events, flushes or arms MRAI. */
+  private endOp(): void {
+    if (this.changes.length && this.onChanges) {
+      const changes = this.changes;
+      this.changes = [];
+      this.onChanges(changes);
+    }
+    if (this.maxEvents.length) {
+      const events = this.maxEvents;
+      this.maxEvents = [];
+      for (const e of events) {
+        this.log.warn(e, 'max-prefix limit exceeded');
+        this.onMaxPrefix?.(e);
+      }
+    }
+    if (this.pendingPeers.size === 0) return;
+    const peers = [...this.pendingPeers];
+    this.pendingPeers.clear();
+    for (const ps of peers) {
+      const mrai = ps.config.mraiMs ?? 0;
+      if (mrai <= 0) this.flushPeer(ps);
+      else if (ps.mraiTimer === null) {
+        // RFC 4271 §9.2.1.1: batch changes for the MRAI interval, then send them together.
+        ps.mraiTimer = this.timers.setTimeout(() => {
+          ps.mraiTimer = null;
+          this.flushPeer(ps);
+        }, mrai);
+      }
+    }
+  }
+
+  private clearTimers(ps: PeerState): void {
+    for (const h of [ps.restartTimer, ps.staleTimer, ps.mraiTimer]) {
+      if (h !== null) this.timers.clearTimeout(h);
+    }
+    ps.restartTimer = ps.staleTimer = ps.mraiTimer = null;
+  }
+
+  private applyConfig(ps: PeerState, config: PeerConfig): void {
+    const resolve = (names: string[] | undefined, what: string): CompiledPolicy[] =>
+      (names ?? []).map((n) => {
+        const p = this.policies.get(n);
+        if (!p) throw new TypeError(`peer ${config.id}: unknown ${what} policy "${n}"`);
+        return p;
+      });
+    const importChain = resolve(config.importPolicies, 'import');
+    const exportChain = resolve(config.exportPolicies, 'export');
+    ps.configure(config);
+    ps.importChain = importChain;
+    ps.exportChain = exportChain;
+    if (!config.keepPrePolicy) this.dropPre(ps);
+  }
+
+  private state(peer: RibPeer): PeerState {
+    if (!(peer instanceof PeerState) || !this.peers.has(peer)) {
+      throw new TypeError(`unknown peer: ${peer.id}`);
+    }
+    return peer;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Inspection (show routes, tests). Not on any hot path.
+
+  private view(fi: number, key: PrefixKey, r: Route): RouteView {
+    return {
+      prefix: keyToString(fi, key),
+      peer: (r.source as PeerState).id,
+      pathId: r.pathId,
+      attributes: r.attrs.attrs,
+      nextHop: r.attrs.nextHop,
+      best: (r.flags & BEST) !== 0,
+      multipath: (r.flags & MULTIPATH) !== 0,
+      stale: (r.flags & STALE) !== 0,
+      eligible: r.attrs.reachable,
+    };
+  }
+
+  *locRib(family: FamilyName): Generator<LocRibEntry> {
+    const fi = familyIndex(family);
+    for (const [key, head] of this.tables[fi]) {
+      const candidates: RouteView[] = [];
+      for (let r: Route | null = head; r !== null; r = r.next)
+        candidates.push(this.view(fi, key, r));
+      const best = bestOf(head);
+      yield {
+        prefix: keyToString(fi, key),
+        best: best ? this.view(fi, key, best) : null,
+        nexthops: best ? multipathNexthops(head) : [],
+        candidates,
+      };
+    }
+  }
+
+  /** Post-policy Adj-RIB-In (or pre-policy, when kept and asked for). */
+  *adjRibIn(peer: RibPeer, family: FamilyName, prePolicy = false): Generator<RouteView> {
+    const ps = this.state(peer);
+    const fi = familyIndex(family);
+    if (prePolicy) {
+      for (const [pk, a] of ps.pre[fi] ?? []) {
+        const s = String(pk);
+        const hash = s.indexOf('#');
+        const key: PrefixKey =
+          hash < 0 ? pk : fi === 0 ? Number(s.slice(0, hash)) : s.slice(0, hash);
+        yield {
+          prefix: keyToString(fi, key),
+          peer: ps.id,
+          pathId: hash < 0 ? 0 : Number(s.slice(hash + 1)),
+          attributes: a.attrs,
+          nextHop: a.nextHop,
+          best: false,
+          multipath: false,
+          stale: false,
+          eligible: a.reachable,
+        };
+      }
+      return;
+    }
+    for (const [key, head] of this.tables[fi]) {
+      for (let r: Route | null = head; r !== null; r = r.next) {
+        if (r.source === ps) yield this.view(fi, key, r);
+      }
+    }
+  }
+
+  /** What the peer holds from us (as sent). */
+  *adjRibOut(
+    peer: RibPeer,
+    family: FamilyName,
+  ): Generator<{ prefix: string; attributes: Readonly<PathAttributes> }> {
+    const ps = this.state(peer);
+    const fi = familyIndex(family);
+    for (const [key, a] of ps.out[fi]?.sent ?? [])
+      yield { prefix: keyToString(fi, key), attributes: a.attrs };
+  }
+
+  stats(): {
+    prefixes: [number, number];
+    attributeSets: number;
+    exportedSets: number;
+    peers: number;
+  } {
+    return {
+      prefixes: [this.tables[0].size, this.tables[1].size],
+      attributeSets: this.attrs.size,
+      exportedSets: this.outAttrs.size,
+      peers: this.peers.size,
+    };
+  }
+
+  /** Accepted routes per family for a peer (what max-prefix counts). */
+  routeCount(peer: RibPeer, family: FamilyName): number {
+    return this.state(peer).counts[familyIndex(family)];
+  }
+}
+
+function toPrefixList(fi: number, keys: PrefixKey[], addPath: boolean): PrefixList {
+  // Best path only toward ADD-PATH receivers, under path id 1 (RFC 7911 §3 allows any id).
+  const pathIds = addPath ? new Uint32Array(keys.length).fill(1) : null;
+  if (fi === 0) {
+    return {
+      afi: 1,
+      length: keys.length,
+      v4: Float64Array.from(keys as number[]),
+      v6: [],
+      pathIds,
+    };
+  }
+  return { afi: 2, length: keys.length, v4: EMPTY_V4, v6: keys as string[], pathIds };
+}
