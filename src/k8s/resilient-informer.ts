@@ -106,7 +106,9 @@ class GuardedWatch extends Watch {
     let finished = false;
     let inner: AbortController | undefined;
     let idleTimer: unknown;
-    const idleMs = (this.timeoutSeconds + 30) * 1000;
+    // The server ends the watch after timeoutSeconds; silence well past that means a dead
+    // connection (for example a half-open TCP session after a load-balancer failover).
+    const idleMs = this.timeoutSeconds * 1000 + Math.min(30000, this.timeoutSeconds * 1000);
     const finish = (err: unknown): void => {
       if (finished) return;
       finished = true;
@@ -115,21 +117,24 @@ class GuardedWatch extends Watch {
         inner.abort();
         this.active.delete(inner);
       }
-      const quick = err === null && events === 0 && this.now() - started < 1000;
+      // A watch that ends within a second having delivered nothing (closed at once, or 410 again
+      // right after a re-list) counts toward the delay before the next one.
+      const ended = err === null || errorCode(err) === 410;
+      const quick = ended && events === 0 && this.now() - started < 1000;
       this.quickCloses = quick ? this.quickCloses + 1 : 0;
       done(err);
     };
     const armIdle = (): void => {
       this.timers.clearTimeout(idleTimer);
       idleTimer = this.timers.setTimeout(
-        () => finish(new Error(`watch ${path} silent for ${idleMs / 1000}s; reconnecting`)),
+        () => finish(new Error(`watch ${path} silent for ${idleMs / 1000} s; reconnecting`)),
         idleMs,
       );
     };
     armIdle();
     const wrapped = (phase: string, obj: unknown, watchObj?: unknown): void => {
       if (finished) return;
-      events++;
+      if (phase !== 'ERROR') events++;
       armIdle();
       callback(phase, obj, watchObj);
       if (phase === 'ERROR') {
@@ -144,7 +149,15 @@ class GuardedWatch extends Watch {
       allowWatchBookmarks: true,
       timeoutSeconds: this.timeoutSeconds,
     };
-    const controller = await super.watch(path, params, wrapped, finish);
+    let controller: AbortController;
+    try {
+      controller = await super.watch(path, params, wrapped, finish);
+    } catch (err) {
+      // Watch.watch throws before its own error handling (e.g. credentials that cannot be
+      // loaded); report it as a failed watch instead of an unhandled rejection.
+      finish(err);
+      controller = new AbortController();
+    }
     if (finished) {
       controller.abort();
     } else {
@@ -221,7 +234,11 @@ export class ResilientInformer<T extends KubernetesObject> {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    void this.lw.start();
+    this.restart();
+  }
+
+  private restart(): void {
+    this.lw.start().catch((err: unknown) => this.failed(err));
   }
 
   async stop(): Promise<void> {
@@ -266,7 +283,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     this.opts.onFailure(err, delay);
     this.timers.clearTimeout(this.retryTimer);
     this.retryTimer = this.timers.setTimeout(() => {
-      if (!this.stopped) void this.lw.start();
+      if (!this.stopped) this.restart();
     }, delay);
   }
 }

@@ -82,6 +82,8 @@ export class FakeApiServer {
   goneMode: 'status' | 'event';
   allow: Set<string> | undefined;
   crdInstalled: boolean;
+  /** Accept watches, send headers, then say nothing and never time out (a dead connection). */
+  hangWatches = false;
   private rv = 100;
   /** Watches from a resourceVersion below this get 410 Gone. */
   private compactedRv = 0;
@@ -89,6 +91,7 @@ export class FakeApiServer {
   private server: Server | undefined;
   private port = 0;
   private readonly watchers = new Set<Watcher>();
+  private readonly hung = new Set<ServerResponse>();
   private readonly colls: Record<Resource, Collection> = {
     nodes: {
       resource: 'nodes',
@@ -150,6 +153,8 @@ export class FakeApiServer {
       w.res.destroy();
     }
     this.watchers.clear();
+    for (const h of this.hung) h.destroy();
+    this.hung.clear();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
@@ -405,6 +410,12 @@ export class FakeApiServer {
     }
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache' });
     res.flushHeaders();
+    if (this.hangWatches) {
+      record.status = 0; // never answered
+      res.on('close', () => this.hung.delete(res));
+      this.hung.add(res);
+      return;
+    }
     const w: Watcher = { coll, res, bookmarks: query.allowWatchBookmarks === 'true' };
     this.watchers.add(w);
     res.on('close', () => {

@@ -170,3 +170,25 @@ t.test('an API server that is down at start: no update until it answers', async 
   t.same(addrs(r.updates[0].peers.added), ['10.0.0.2', '10.0.0.3']);
   t.equal(r.source.status().synced, true);
 });
+
+t.test('a watch that goes silent is abandoned and re-opened', async (t) => {
+  const api = await startServer();
+  t.teardown(() => api.stop());
+  seed(api);
+  // timeoutSeconds=1: the client gives up on a watch silent for 2 s.
+  const r = makeSource(api, ident, { watchTimeoutSeconds: 1 });
+  await begin(t, r);
+  api.hangWatches = true;
+  // Wait until the current watches ended and new ones were accepted but never answered.
+  await waitFor(
+    () => api.requests.some((q) => q.verb === 'watch' && q.resource === 'nodes' && q.status === 0),
+    'a hung nodes watch',
+  );
+  api.create('nodes', makeNode('n7', { internalIP: '10.0.0.7' }));
+  await sleep(300);
+  t.equal(r.updates.length, 1, 'the hung watch delivers nothing');
+  api.hangWatches = false;
+  await waitFor(() => r.updates.length === 2, 'event after the silent watch was abandoned');
+  t.same(addrs(r.updates[1].peers.added), ['10.0.0.7']);
+  t.same(r.updates[1].peers.removed, [], 'nothing withdrawn meanwhile');
+});
