@@ -20,7 +20,7 @@ export interface CrossIssue {
 function validCidr(v: unknown): ParsedCidr | null {
   if (typeof v !== 'string') return null;
   const c = parseCidr(v);
-  return c && !c.hostBitsSet ? c : null;
+  return c; // host bits are reported by the schema; the network still counts for overlaps
 }
 
 export function crossCheck(raw: Obj): CrossIssue[] {

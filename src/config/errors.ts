@@ -43,10 +43,14 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The valid name closest to `word`, if it is close enough to be a plausible typo. Case is
- * ignored first (routerID -> routerId); otherwise at most max(2, length/3) edits.
+ * ignored first (routerID -> routerId), then a unique name that starts with the word
+ * (ipv4 -> ipv4-unicast); otherwise at most max(2, length/3) edits.
  */
 export function nearestName(word: string, candidates: readonly string[]): string | null {
   const lower = word.toLowerCase().replace(/[_-]/g, '');
+  const norm = (c: string): string => c.toLowerCase().replace(/[_-]/g, '');
+  const prefixed = candidates.filter((c) => lower.length >= 3 && norm(c).startsWith(lower));
+  if (prefixed.length === 1 && norm(prefixed[0]) !== lower) return prefixed[0];
   let best: string | null = null;
   let bestDist = Infinity;
   for (const c of candidates) {

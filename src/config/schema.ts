@@ -69,11 +69,9 @@ const cidr = z.string({ error: 'must be a CIDR such as 10.244.0.0/16' }).superRe
 });
 
 const name = (what: string) =>
-  z
-    .string({ error: `${what} must be a name of letters, digits, '-', '_' or '.'` })
-    .regex(NAME_RE, {
-      error: `${what} must be a name of letters, digits, '-', '_' or '.' (at most 63)`,
-    });
+  z.string({ error: `${what} must be a name of letters, digits, '-', '_' or '.'` }).regex(NAME_RE, {
+    error: `${what} must be a name of letters, digits, '-', '_' or '.' (at most 63)`,
+  });
 
 const nodeAddress = (family: 4 | 6) => {
   const allowed = `must be "autodetect", "none", or an IPv${family} address with optional /LENGTH`;
