@@ -3,7 +3,7 @@
 // It does not test podbgp itself. No RFC applies. Missing QEMU or busybox FAILS (issue #8).
 import t from 'tap';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -68,8 +68,13 @@ if (missing.length > 0 || notRoot) {
     t.ok(res.bootMs > 0 && res.bootMs <= res.totalMs, 'boot time measured');
   });
 
-  t.test('loads modules on demand: modprobe ipip creates tunl0', async (t) => {
+  t.test('loads modules; a working directory under the host /tmp stays visible', async (t) => {
+    // The guest mounts a fresh /tmp, yet a clone of the repo could live under the host's.
+    const hostDir = await mkdtemp(join(tmpdir(), 'pbv-cwd-'));
+    t.teardown(() => rm(hostDir, { recursive: true, force: true }));
+    await writeFile(join(hostDir, 'marker'), 'from-host-tmp\n');
     const res = await runInVm({
+      cwd: hostDir,
       command: [
         'set -e',
         'grep -q "^ipip " /proc/modules && echo ipip-before || echo no-ipip-before',
@@ -80,6 +85,7 @@ if (missing.length > 0 || notRoot) {
         'grep -E "^(ipip|veth) " /proc/modules | cut -d" " -f1 | sort',
         `test "$(cat /proc/sys/kernel/modprobe)" = /.vm/bin/modprobe`,
         `test -d ${GUEST_JOB_DIR}`,
+        'cat marker',
       ].join('\n'),
       timeoutMs: 120_000,
     });
@@ -89,7 +95,8 @@ if (missing.length > 0 || notRoot) {
     const link = JSON.parse(lines[1]) as { ifname: string; link_type: string }[];
     t.equal(link[0].ifname, 'tunl0');
     t.equal(link[0].link_type, 'ipip', 'tunl0 is an ipip device');
-    t.same(lines.slice(2), ['ipip', 'veth'], 'ipip and veth modules are loaded');
+    t.same(lines.slice(2, 4), ['ipip', 'veth'], 'ipip and veth modules are loaded');
+    t.equal(lines[4], 'from-host-tmp', 'the working directory under the host /tmp is visible');
   });
 
   t.test('a QEMU that cannot start is reported with its reason', async (t) => {

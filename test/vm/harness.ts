@@ -238,6 +238,8 @@ export async function runInVm(opts: VmRunOptions): Promise<VmRunResult> {
         `VM_MODULES=${shellQuote(image.modulesDir)}`,
         'VM_SHELL=/bin/bash',
         'VM_HOSTNAME=podbgp-vm',
+        // The guest gets fresh /tmp and /run; these host paths stay visible if under them.
+        `VM_KEEP_PATHS=${shellQuote([repoRoot, opts.cwd ?? repoRoot].join(':'))}`,
       ].join('\n') + '\n',
     );
     await writeFile(join(jobDir, 'run.sh'), jobScript(opts));

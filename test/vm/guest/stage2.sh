@@ -18,9 +18,6 @@ $B grep -q '^[^ ]* /dev ' /proc/mounts || $B mount -t devtmpfs devtmpfs /dev
 $B mkdir -p /dev/pts /dev/shm
 $B mount -t devpts devpts /dev/pts
 $B mount -t tmpfs -o mode=1777 shm /dev/shm
-$B mount -t tmpfs -o mode=1777 tmp /tmp
-$B mount -t tmpfs -o mode=0755 run /run
-$B mkdir -p /run/netns
 
 # Busybox stands in for kmod (absent on the host) and, last on PATH, for a missing ping.
 for a in modprobe depmod insmod rmmod lsmod modinfo ping; do $B ln -sf busybox /.vm/bin/$a; done
@@ -34,6 +31,27 @@ kver=$($B uname -r)
 $B mkdir -p /lib/modules/$kver
 $B mount --bind "$VM_MODULES" /lib/modules/$kver || fail "cannot bind $VM_MODULES"
 echo /.vm/bin/modprobe >/proc/sys/kernel/modprobe
+
+# Fresh /tmp and /run: the host's are no business of the guest (its /run/netns would even
+# clash with the guest's namespaces). Paths the job needs under them (a repository cloned
+# in /tmp, say) are bound back from the host's view, kept aside first at /.vm/host.
+$B mkdir -p /.vm/host
+$B mount --bind / /.vm/host
+$B mount -t tmpfs -o mode=1777 tmp /tmp
+$B mount -t tmpfs -o mode=0755 run /run
+$B mkdir -p /run/netns
+old_ifs=$IFS
+IFS=:
+for p in $VM_KEEP_PATHS; do
+  case "$p" in
+  /tmp | /tmp/* | /run | /run/*)
+    $B mkdir -p "$p"
+    $B mount --bind "/.vm/host$p" "$p" || fail "cannot bind $p"
+    ;;
+  esac
+done
+IFS=$old_ifs
+$B umount -l /.vm/host
 
 $B hostname "${VM_HOSTNAME:-podbgp-vm}"
 $B ip link set lo up
