@@ -76,6 +76,8 @@ if [ ! -f "$dir/.kernel-ready" ]; then
   busybox depmod -b "$dir/root" "$kver"
   extract_vmlinux "$dir/root/boot/vmlinuz-$kver" "$dir/vmlinux" || rm -f "$dir/vmlinux"
   touch "$dir/.kernel-ready"
+  # A new kernel version replaces the old one: keep the cache to one kernel (~500 MB).
+  find "$cache" -mindepth 1 -maxdepth 1 -type d ! -name "$kver" -exec rm -rf {} +
 fi
 
 # The initramfs is keyed by what goes into it, so editing the guest scripts rebuilds it.

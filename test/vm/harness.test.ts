@@ -58,7 +58,7 @@ if (missing.length > 0 || notRoot) {
     const lines = res.stdout.split('\n');
     t.equal(lines[0], image.kernelVersion, 'the guest runs the unpacked Debian kernel');
     t.not(lines[0], release(), 'the guest kernel is not the host kernel');
-    t.equal(res.kernelVersion, image.kernelVersion);
+    t.equal(res.kernelVersion, image.kernelVersion, 'the result names the kernel version');
     t.equal(lines[1], repoRoot, 'the script runs in the repo root at the host path');
     t.equal(lines[2], tricky, 'env values pass through unchanged');
     t.equal(lines[3], process.version, "the host's node runs in the guest");
@@ -93,7 +93,7 @@ if (missing.length > 0 || notRoot) {
     const lines = res.stdout.trim().split('\n');
     t.equal(lines[0], 'no-ipip-before', 'ipip is not loaded at boot');
     const link = JSON.parse(lines[1]) as { ifname: string; link_type: string }[];
-    t.equal(link[0].ifname, 'tunl0');
+    t.equal(link[0].ifname, 'tunl0', 'tunl0 exists after modprobe ipip');
     t.equal(link[0].link_type, 'ipip', 'tunl0 is an ipip device');
     t.same(lines.slice(2, 4), ['ipip', 'veth'], 'ipip and veth modules are loaded');
     t.equal(lines[4], 'from-host-tmp', 'the working directory under the host /tmp is visible');
@@ -106,8 +106,23 @@ if (missing.length > 0 || notRoot) {
       (e: unknown) => e,
     );
     t.ok(err instanceof VmError, 'rejects with a VmError');
-    t.equal((err as VmError).code, 'VM_START');
+    t.equal((err as VmError).code, 'VM_START', 'error code VM_START');
     t.match((err as VmError).message, /qemu stderr[\s\S]*CPU/i, "the error carries QEMU's reason");
+  });
+
+  t.test('a guest kernel crash is reported, not waited for', async (t) => {
+    // sysrq "c" panics the kernel; panic=-1 and -no-reboot then end QEMU.
+    const err = await runInVm({
+      command: 'echo from-the-script; echo c > /proc/sysrq-trigger; sleep 600',
+      timeoutMs: 120_000,
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    t.ok(err instanceof VmError, 'rejects with a VmError');
+    t.equal((err as VmError).code, 'VM_NO_RESULT', 'error code VM_NO_RESULT');
+    t.equal((err as VmError).stdout, 'from-the-script\n', 'the output written so far is kept');
+    t.match((err as VmError).console, /Kernel panic|sysrq/i, 'the console shows the crash');
   });
 
   t.test('a hung guest is killed at the timeout and its files removed', async (t) => {
@@ -120,7 +135,7 @@ if (missing.length > 0 || notRoot) {
     );
     const took = Date.now() - started;
     t.ok(err instanceof VmError, 'rejects with a VmError');
-    t.equal((err as VmError).code, 'VM_TIMEOUT');
+    t.equal((err as VmError).code, 'VM_TIMEOUT', 'error code VM_TIMEOUT');
     t.ok(took < 8_000 + 30_000, `QEMU stopped soon after the deadline (${took} ms)`);
     t.same(await processesMentioning(parent), [], 'no QEMU process is left running');
     t.same(await readdir(parent), [], 'the job directory is cleaned up');
