@@ -180,6 +180,18 @@ function warningsFor(c: PodbgpConfig): string[] {
   return w;
 }
 
+/** Environment errors first, then file errors in file order (stable otherwise). */
+function sortByPosition(errors: ConfigError[]): ConfigError[] {
+  const key = (e: ConfigError): [number, number] => {
+    const m = /:(\d+):(\d+)$/.exec(e.source ?? '');
+    return m ? [Number(m[1]), Number(m[2])] : [0, 0];
+  };
+  return errors
+    .map((e, i) => ({ e, i, k: key(e) }))
+    .sort((a, b) => a.k[0] - b.k[0] || a.k[1] - b.k[1] || a.i - b.i)
+    .map((x) => x.e);
+}
+
 /** Parses and validates config text with the environment's overrides applied. */
 export function parseConfig(text: string, env: Env, fileName = 'config'): LoadResult {
   const counter = new LineCounter();
@@ -234,7 +246,7 @@ export function parseConfig(text: string, env: Env, fileName = 'config'): LoadRe
       source: sourceOf(x.path, false),
     });
   }
-  if (errors.length > 0 || !parsed.success) return { ok: false, errors };
+  if (errors.length > 0 || !parsed.success) return { ok: false, errors: sortByPosition(errors) };
   return { ok: true, config: parsed.data, warnings: warningsFor(parsed.data) };
 }
 

@@ -108,3 +108,38 @@ export async function resolveNodeIdentity(
     },
   };
 }
+
+/** The part of a pino logger this module uses. */
+export interface DecisionLogger {
+  info(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+/**
+ * Logs each autodetection decision: one info line with the outcome, then one debug line per
+ * candidate saying why it was chosen or skipped.
+ */
+export function logDecisions(log: DecisionLogger, decisions: readonly AutodetectDecision[]): void {
+  for (const d of decisions) {
+    log.info(
+      {
+        family: `ipv${d.family}`,
+        method: d.method,
+        address: d.result?.cidr ?? null,
+        interface: d.result?.interface ?? null,
+      },
+      d.summary,
+    );
+    for (const c of d.candidates) {
+      log.debug(
+        {
+          family: `ipv${d.family}`,
+          interface: c.interface,
+          address: c.address ?? null,
+          verdict: c.verdict,
+        },
+        c.reason,
+      );
+    }
+  }
+}

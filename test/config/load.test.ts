@@ -346,3 +346,22 @@ t.test('YAML problems', async (t) => {
     /must be a mapping/,
   );
 });
+
+t.test('errors come in file order', async (t) => {
+  const errs = errorsOf(
+    parseConfig(
+      'peers: [{address: 10.0.0.1, asn: 1, policy: nope}]\nnode: {asn: 0}\nlogLevel: loud',
+      {},
+      'f.yaml',
+    ),
+  );
+  const lines = errs.map((e) => Number(/:(\d+):\d+$/.exec(e.source ?? '')?.[1]));
+  t.same(
+    lines,
+    [...lines].sort((a, b) => a - b),
+  );
+  t.same(
+    errs.map((e) => e.path),
+    ['peers[0].policy', 'node.asn', 'logLevel'],
+  );
+});

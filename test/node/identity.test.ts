@@ -93,3 +93,35 @@ t.test('IPv6-only needs an explicit router id; 0.0.0.0 is refused', async (t) =>
   const r4 = await resolveNodeIdentity(base, deps('  '));
   t.notOk(r4.ok, 'an empty host name with no NODENAME is an error');
 });
+
+t.test('logDecisions: an info line per family and a debug line per candidate', async (t) => {
+  const { logDecisions } = await import('../../src/node/identity.js');
+  const r = await resolveNodeIdentity(base, deps());
+  t.ok(r.ok);
+  if (!r.ok) return;
+  const lines: { level: string; obj: Record<string, unknown>; msg: string }[] = [];
+  logDecisions(
+    {
+      info: (obj, msg) => lines.push({ level: 'info', obj: obj as Record<string, unknown>, msg }),
+      debug: (obj, msg) => lines.push({ level: 'debug', obj: obj as Record<string, unknown>, msg }),
+    },
+    r.identity.decisions,
+  );
+  const info = lines.filter((l) => l.level === 'info');
+  t.equal(info.length, 1);
+  t.same(info[0].obj, {
+    family: 'ipv4',
+    method: 'interface=ens33',
+    address: '192.168.30.71/24',
+    interface: 'ens33',
+  });
+  t.equal(
+    lines.length - 1,
+    r.identity.decisions[0].candidates.length,
+    'one debug line per candidate',
+  );
+  t.ok(
+    lines.some((l) => l.obj.interface === 'ens32' && /matches none of ens33/.test(l.msg)),
+    'says why ens32 was skipped',
+  );
+});
