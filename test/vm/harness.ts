@@ -93,7 +93,8 @@ function tail(text: string, lines = 40): string {
   return text.split('\n').slice(-lines).join('\n');
 }
 
-function onPath(cmd: string): boolean {
+/** True when `cmd` is an executable on the host's PATH (the guest shares the host's root). */
+export function hostHasCommand(cmd: string): boolean {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (!dir) continue;
     try {
@@ -120,7 +121,7 @@ export function missingVmPrerequisites(): string[] {
     ['timeout', 'coreutils'],
   ];
   const missing = needs
-    .filter(([cmd]) => !onPath(cmd))
+    .filter(([cmd]) => !hostHasCommand(cmd))
     .map(([cmd, pkg]) => `${cmd} (Debian package ${pkg})`);
   if (!existsSync('/bin/bash')) missing.push('/bin/bash (Debian package bash)');
   return missing;

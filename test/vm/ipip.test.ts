@@ -3,7 +3,7 @@
 // addresses only through tunl0 routes `via NH dev tunl0 onlink`. Does not run podbgp itself.
 // No RFC; the route shapes are DESIGN.md's "other segment" shape (Calico's CrossSubnet).
 import t from 'tap';
-import { missingVmPrerequisites, runInVm } from './harness.js';
+import { hostHasCommand, missingVmPrerequisites, runInVm } from './harness.js';
 
 // Topology (DESIGN.md seed addresses): node A on 192.168.26.0/24, node C on 192.168.30.0/24,
 // router R between them. Pod blocks 10.244.1.0/26 (A) and 10.244.3.0/26 (C), unknown to R.
@@ -129,6 +129,13 @@ function received(text: string | undefined): number {
 }
 
 const missing = missingVmPrerequisites();
+for (const [cmd, pkg] of [
+  ['tcpdump', 'tcpdump'],
+  ['sysctl', 'procps'],
+  ['ip', 'iproute2'],
+]) {
+  if (!hostHasCommand(cmd)) missing.push(`${cmd} (Debian package ${pkg})`);
+}
 if (missing.length > 0 || process.getuid?.() !== 0) {
   t.fail(
     missing.length > 0
