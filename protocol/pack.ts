@@ -18,7 +18,7 @@ import {
   OMIT_NEXT_HOP,
 } from './attributes/index.js';
 import { nextHopsLength, writeMpReachHead } from './attributes/mp-nlri.js';
-import { v6PrefixSize, writeV4Prefix, writeV6Prefix } from './nlri.js';
+import { encodedLengthNlri, v6PrefixSize, writeV4Prefix, writeV6Prefix } from './nlri.js';
 import { encodedLengthUpdate, writeUpdateBody } from './update.js';
 import type {
   CodecContext,
@@ -89,9 +89,12 @@ function plan(
   list: PrefixList,
   addPath: boolean,
   capacity: number,
-): { plans: Plan[]; order: Int32Array } {
+): { plans: Plan[]; order: Int32Array | null } {
   const n = list.length;
   const extra = addPath ? 4 : 0;
+  // Common case first: everything fits in one message, in the order given.
+  const total = encodedLengthNlri(list, addPath);
+  if (total <= capacity) return { plans: [{ bytes: total, runs: [0, n] }], order: null };
   const maxSize = (list.afi === 1 ? 5 : 17) + extra;
   const sizes = new Uint8Array(n);
   const counts = new Int32Array(maxSize + 1);
@@ -141,14 +144,14 @@ function writePrefixes(
   off: number,
   list: PrefixList,
   addPath: boolean,
-  order: Int32Array,
+  order: Int32Array | null,
   runs: number[],
 ): number {
   const ids = list.pathIds;
   for (let r = 0; r < runs.length; r += 2) {
     const end = runs[r] + runs[r + 1];
     for (let k = runs[r]; k < end; k++) {
-      const i = order[k];
+      const i = order === null ? k : order[k];
       if (addPath) {
         const id = ids === null ? 0 : ids[i];
         buf[off] = id >>> 24;

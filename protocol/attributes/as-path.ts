@@ -18,23 +18,31 @@ export function parseSegments(
   end: number,
   width: 2 | 4,
 ): AsPathSegment[] | string {
-  const out: AsPathSegment[] = [];
-  let pos = start;
-  while (pos < end) {
+  // First pass: check the structure and count segments, so arrays are allocated at their
+  // exact size (a grown array keeps slack capacity for as long as the route is kept).
+  let count = 0;
+  for (let pos = start; pos < end; count++) {
     if (end - pos < 2) return 'a single octet is left after the last segment';
     const type = buf[pos];
     const n = buf[pos + 1];
     if (type < 1 || type > 4) return `unknown segment type ${type}`;
     if (n === 0) return 'segment length is zero';
+    pos += 2 + n * width;
+    if (pos > end) return 'segment overruns the attribute';
+  }
+  const out = new Array<AsPathSegment>(count);
+  let pos = start;
+  for (let k = 0; k < count; k++) {
+    const type = buf[pos];
+    const n = buf[pos + 1];
     pos += 2;
-    if (pos + n * width > end) return 'segment overruns the attribute';
     const asns = new Array<number>(n);
     if (width === 4) {
       for (let i = 0; i < n; i++, pos += 4) asns[i] = readU32(buf, pos);
     } else {
       for (let i = 0; i < n; i++, pos += 2) asns[i] = readU16(buf, pos);
     }
-    out.push({ type: type as 1 | 2 | 3 | 4, asns });
+    out[k] = { type: type as 1 | 2 | 3 | 4, asns };
   }
   return out;
 }
