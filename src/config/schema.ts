@@ -245,8 +245,9 @@ const prefixEntry = z.preprocess(
         prefix: cidr,
         ge: int(0, 128, 'ge must be a prefix length 0..128').optional(),
         le: int(0, 128, 'le must be a prefix length 0..128').optional(),
+        action: z.enum(['permit', 'deny'], { error: 'must be permit or deny' }).default('permit'),
       },
-      { error: 'must be a CIDR, or { prefix, ge, le }' },
+      { error: 'must be a CIDR, or { prefix, ge, le, action }' },
     )
     .superRefine((e, ctx) => {
       const c = parseCidr(e.prefix);
@@ -269,7 +270,14 @@ const prefixEntry = z.preprocess(
       // As in FRR/IOS prefix lists: ge alone means ge..max; neither means an exact match.
       const ge = e.ge ?? len;
       const le = e.le ?? (e.ge !== undefined ? max : len);
-      return { prefix: e.prefix, family: (c?.family ?? 4) as 4 | 6, length: len, ge, le };
+      return {
+        prefix: e.prefix,
+        family: (c?.family ?? 4) as 4 | 6,
+        length: len,
+        ge,
+        le,
+        action: e.action,
+      };
     }),
 );
 export type PrefixEntry = z.output<typeof prefixEntry>;
@@ -307,11 +315,23 @@ const rule = z
         prefixList: name('prefixList').optional(),
         communities: list(community, 'communities'),
         largeCommunities: list(largeCommunity, 'large communities'),
+        family: z.enum(FAMILIES, { error: `must be one of ${FAMILIES.join(', ')}` }).optional(),
+        asPathContains: asn.optional(),
+      })
+      .superRefine((m, ctx) => {
+        if (m.prefixList !== undefined && m.prefixes.length > 0) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['prefixList'],
+            input: m.prefixList,
+            message: 'give either prefixes (inline) or prefixList (by name), not both',
+          });
+        }
       })
       .prefault({}),
-    action: z
-      .enum(['accept', 'reject', 'next'], { error: 'must be accept, reject or next' })
-      .default('accept'),
+    // The first rule that matches decides (as BIRD filters and FRR route-maps without
+    // `continue`); its set-actions apply when it accepts.
+    action: z.enum(['accept', 'reject'], { error: 'must be accept or reject' }).default('accept'),
     set: z
       .strictObject({
         localPref: int(0, MAX_ASN, `must be 0..${MAX_ASN}`).optional(),
@@ -330,6 +350,8 @@ const rule = z
       prefixList: r.match.prefixList ?? null,
       communities: r.match.communities.map((c) => parseCommunity(c) as number),
       largeCommunities: r.match.largeCommunities.map((c) => parseLargeCommunity(c)!),
+      family: r.match.family ?? null,
+      asPathContains: r.match.asPathContains ?? null,
     },
     action: r.action,
     set: {

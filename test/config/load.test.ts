@@ -267,7 +267,7 @@ t.test('field rules', async (t) => {
     [
       'policies: {p: {export: [{action: drop}]}}',
       'policies.p.export[0].action',
-      /accept, reject or next/,
+      /accept or reject/,
     ],
     [
       'policies: {p: {export: [{match: {prefixList: pod}}]}}\nprefixLists: {pods: []}',
@@ -293,7 +293,7 @@ policies:
   p:
     export:
       - match: {prefixList: pods, communities: ["64512:100", no-export], largeCommunities: ["64512:1:2"]}
-        action: next
+        action: reject
         set: {med: 5, localPref: 200, asPathPrepend: {count: 2, asn: 65000}, removeCommunities: [no-advertise]}
       - {}`,
     {},
@@ -303,8 +303,8 @@ policies:
   t.same(
     r.config.prefixLists.pods,
     [
-      { prefix: '10.244.0.0/16', family: 4, length: 16, ge: 16, le: 16 },
-      { prefix: '10.245.0.0/16', family: 4, length: 16, ge: 26, le: 32 },
+      { prefix: '10.244.0.0/16', family: 4, length: 16, ge: 16, le: 16, action: 'permit' },
+      { prefix: '10.245.0.0/16', family: 4, length: 16, ge: 26, le: 32, action: 'permit' },
     ],
     'exact match by default; ge alone means ge..32',
   );
@@ -314,9 +314,16 @@ policies:
   t.same(rule.match.largeCommunities, [{ globalAdmin: 64512, localData1: 1, localData2: 2 }]);
   t.same(rule.set.asPathPrepend, { count: 2, asn: 65000 });
   t.same(rule.set.removeCommunities, [0xffffff02]);
-  t.equal(rule.action, 'next');
+  t.equal(rule.action, 'reject');
   t.same(empty, {
-    match: { prefixes: [], prefixList: null, communities: [], largeCommunities: [] },
+    match: {
+      prefixes: [],
+      prefixList: null,
+      communities: [],
+      largeCommunities: [],
+      family: null,
+      asPathContains: null,
+    },
     action: 'accept',
     set: {
       localPref: null,
@@ -364,4 +371,25 @@ t.test('errors come in file order', async (t) => {
     errs.map((e) => e.path),
     ['peers[0].policy', 'node.asn', 'logLevel'],
   );
+});
+
+t.test('rule conditions: family, AS path, deny lines, one prefix source', async (t) => {
+  const r = parseConfig(
+    `prefixLists: {l: [{prefix: 10.0.0.0/8, le: 32, action: deny}, 0.0.0.0/0]}
+policies: {p: {import: [{match: {prefixList: l, family: ipv4-unicast, asPathContains: 65666}, action: reject}]}}`,
+    {},
+  );
+  t.ok(r.ok);
+  if (!r.ok) return;
+  t.equal(r.config.prefixLists.l[0].action, 'deny');
+  t.same([r.config.prefixLists.l[0].ge, r.config.prefixLists.l[0].le], [8, 32], 'le alone: 8..32');
+  t.equal(r.config.policies.p.import[0].match.family, 'ipv4-unicast');
+  t.equal(r.config.policies.p.import[0].match.asPathContains, 65666);
+  const both = errorsOf(
+    parseConfig(
+      'prefixLists: {l: []}\npolicies: {p: {import: [{match: {prefixList: l, prefixes: [10.0.0.0/8]}}]}}',
+      {},
+    ),
+  );
+  t.match(find(both, 'policies.p.import[0].match.prefixList')?.message, /not both/);
 });
