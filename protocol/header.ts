@@ -66,7 +66,7 @@ function lengthField(buf: Buffer, offset: number): Buffer {
   return Buffer.from(buf.subarray(offset + MARKER_LENGTH, offset + MARKER_LENGTH + 2));
 }
 
-export function badLength(buf: Buffer, offset: number, reason: string): BgpError {
+export function badMessageLength(buf: Buffer, offset: number, reason: string): BgpError {
   return new BgpError('ERR_BGP_FRAMING', reason, {
     code: ErrorCode.MESSAGE_HEADER,
     subcode: HeaderSubcode.BAD_MESSAGE_LENGTH,
@@ -89,7 +89,7 @@ export function checkFrame(buf: Buffer, offset: number, maxLength: number): numb
   const length = buf.readUInt16BE(offset + MARKER_LENGTH);
   // RFC 4271 §6.1: Length below 19 or above the maximum -> Bad Message Length.
   if (length < HEADER_LENGTH || length > maxLength) {
-    throw badLength(
+    throw badMessageLength(
       buf,
       offset,
       `message length ${length} is outside ${HEADER_LENGTH}..${maxLength}`,
@@ -130,7 +130,7 @@ export function decodeHeader(
     });
   }
   if (length < bounds[0] || length > bounds[1]) {
-    throw badLength(
+    throw badMessageLength(
       buf,
       offset,
       `${TYPE_NAMES[type]} message length ${length} is outside ${bounds[0]}..${bounds[1]}`,
