@@ -103,9 +103,14 @@ t.test(
         name,
       );
     }
-    t.throws(() => countPrefixes(Buffer.from([40]), 0, 1, 1, false, { subcode: 9, field: 'MP' }), {
-      notification: { subcode: 9 },
-    });
+    t.throws(
+      () => countPrefixes(Buffer.from([40]), 0, 1, 1, false, { subcode: 9, field: 'MP' }),
+      {
+        name: 'BgpError',
+        notification: { subcode: 9 },
+      },
+      'the MP subcode is used',
+    );
   },
 );
 
