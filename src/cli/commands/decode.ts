@@ -5,11 +5,15 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Argv, CommandModule } from 'yargs';
-import { MAX_EXTENDED_MESSAGE_LENGTH, MAX_MESSAGE_LENGTH } from '../../../protocol/constants.js';
-import { BgpError } from '../../../protocol/errors.js';
-import { Framer } from '../../../protocol/framer.js';
-import { describeMessage, errorToJson } from '../../../protocol/json.js';
-import type { CodecContext } from '../../../protocol/types.js';
+import {
+  BgpError,
+  describeMessage,
+  errorToJson,
+  Framer,
+  MAX_EXTENDED_MESSAGE_LENGTH,
+  MAX_MESSAGE_LENGTH,
+} from '../../../protocol/index.js';
+import type { CodecContext } from '../../../protocol/index.js';
 
 export interface DecodeArgs {
   hex?: string;
