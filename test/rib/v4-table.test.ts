@@ -1,0 +1,54 @@
+// The IPv4 prefix hash table behaves like a Map under random set/delete sequences, and its
+// live iteration never misses a key that stays present.
+import fc from 'fast-check';
+import t from 'tap';
+import { v4Key } from '../../protocol/prefix.js';
+import { V4Table } from '../../src/rib/v4-table.js';
+
+const keyArb = fc
+  .tuple(fc.nat(3000), fc.constantFrom(0, 8, 24, 26, 32))
+  .map(([a, l]) => v4Key(a * 4096, l));
+
+t.test('same contents as a Map after random operations', async (t) => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.boolean(), keyArb, fc.nat()), { maxLength: 3000 }), (ops) => {
+      const table = new V4Table<number>();
+      const model = new Map<number, number>();
+      for (const [add, k, v] of ops) {
+        if (add) {
+          table.set(k, v);
+          model.set(k, v);
+        } else if (table.delete(k) !== model.delete(k)) return false;
+      }
+      if (table.size !== model.size) return false;
+      for (const [k, v] of model) if (table.get(k) !== v) return false;
+      const seen = new Map(table);
+      return seen.size === model.size && [...model].every(([k, v]) => seen.get(k) === v);
+    }),
+    { numRuns: 100 },
+  );
+  t.pass('matches');
+});
+
+t.test('iteration with deletions and growth visits every key that stays', async (t) => {
+  const table = new V4Table<number>();
+  for (let i = 0; i < 500; i++) table.set(v4Key(i * 256, 24), i);
+  const seen = new Set<number>();
+  let added = 0;
+  for (const [k, v] of table) {
+    seen.add(k);
+    if (v % 2 === 0) table.delete(k);
+    if (added < 5000) {
+      // Growth forces a rehash mid-iteration.
+      table.set(v4Key(0x80000000 + added * 256, 24), -1);
+      added++;
+    }
+  }
+  for (let i = 1; i < 500; i += 2) t.ok(seen.has(v4Key(i * 256, 24)), `kept key ${i} visited`);
+  t.equal(table.size, 250 + added);
+  t.equal(table.get(v4Key(0, 24)), undefined);
+  t.equal(table.get(v4Key(256, 24)), 1);
+  t.equal(table.get(v4Key(0, 0)), undefined, '0.0.0.0/0 is a valid, absent key');
+  table.set(v4Key(0, 0), 7);
+  t.equal(table.get(v4Key(0, 0)), 7, 'key 0 (the default route) is stored');
+});
