@@ -52,8 +52,13 @@ export class AdjRibOut {
         return;
       }
       if (want === sent && !force) return;
-      const held = sent === want ? want : table.acquire(want);
-      if (sent !== undefined && sent !== held) table.release(sent);
+      let held = want;
+      if (want !== sent) {
+        // acquire() may hand back the canonical equal of `want`, possibly `sent` itself.
+        held = table.acquire(want);
+        if (sent !== undefined) table.release(sent);
+        if (held === sent && !force) return;
+      }
       this.sent.set(key, held);
       const list = groups.get(held);
       if (list) list.push(key);

@@ -44,6 +44,8 @@ export class PeerState implements RibPeer, RouteSource, ExportSource, ExportTarg
   /** Accepted routes per family index (0 IPv4, 1 IPv6). */
   readonly counts = [0, 0];
   readonly maxSignalled = [false, false];
+  /** Logged once: no address of the family for next-hop-self. */
+  readonly warnedNoSelf = [false, false];
   /** Pre-policy Adj-RIB-In per family, when `keepPrePolicy`; keyed by prefix or "prefix#pathId". */
   readonly pre: (Map<number | string, RouteAttrs> | null)[] = [null, null];
   readonly out: (AdjRibOut | null)[] = [null, null];

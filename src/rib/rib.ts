@@ -772,7 +772,8 @@ export class Rib implements RibApi {
     if (out === undefined) {
       const pa = exportAttributes(src, best.attrs, ps, ps.selfAddress(fi), this.clusterId);
       out = pa === null ? null : this.outAttrs.intern(fi === 0 ? 1 : 2, pa);
-      if (pa === null) {
+      if (pa === null && !ps.warnedNoSelf[fi]) {
+        ps.warnedNoSelf[fi] = true;
         this.log.warn(
           { peer: ps.id, family: FAMILIES[fi] },
           'no local address of the family for next-hop-self: not exported',

@@ -278,6 +278,12 @@ t.test('Loc-RIB and every Adj-RIB-Out match the reference after every step', asy
           });
         }
       }
+      // Reference counting: with every session gone nothing may stay interned.
+      handles.forEach((h) => rib.peerDown(h, { graceful: false }));
+      const st = rib.stats();
+      if (st.prefixes[0] !== 0 || st.attributeSets !== 0 || st.exportedSets !== 0) {
+        throw new Error(`left behind after all sessions went down: ${JSON.stringify(st)}`);
+      }
     }),
     { numRuns: 300 },
   );
