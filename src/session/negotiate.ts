@@ -48,6 +48,8 @@ export interface Negotiated {
     restartTime: number;
     restarting: boolean;
     families: { family: FamilyName; forwarding: boolean }[];
+    /** RFC 8538: both sides set the N bit, so a NOTIFICATION (but Hard Reset) is graceful too. */
+    notification: boolean;
   } | null;
   peerHostname?: string;
   /** Codec contexts for the two directions. */
@@ -92,7 +94,8 @@ export function buildOpen(
       name: 'graceful-restart',
       code: 64,
       restarting: gr.restarting,
-      notification: false,
+      // RFC 8538 §2: we keep a peer's routes across a NOTIFICATION other than Hard Reset.
+      notification: true,
       restartTime: gr.restartTime,
       families: local.families.map((f) => ({ ...FAMILY[f], forwarding: gr.forwarding })),
     });
@@ -198,6 +201,7 @@ export function negotiate(
       ? {
           restartTime: gr.restartTime,
           restarting: gr.restarting,
+          notification: gr.notification && ours(CapabilityCode.GRACEFUL_RESTART),
           families: gr.families.flatMap((e) => {
             const f = familyName(e.afi, e.safi);
             return f ? [{ family: f, forwarding: e.forwarding }] : [];

@@ -96,10 +96,30 @@ t.test(
     t.same(n.gracefulRestart, {
       restartTime: 90,
       restarting: true,
+      notification: false,
       families: [{ family: 'ipv4-unicast', forwarding: true }],
     });
   },
 );
+
+t.test('RFC 8538: the N bit counts only when both sides set it', async (t) => {
+  const gr = (notification: boolean): Capability => ({
+    name: 'graceful-restart',
+    code: 64,
+    restarting: false,
+    notification,
+    restartTime: 120,
+    families: [],
+  });
+  const both = negotiate(local, new Set(), peerOpen([gr(true)]), 65002);
+  t.equal('ok' in both && both.ok.gracefulRestart?.notification, true);
+  const theirsOnly = negotiate(local, new Set([64]), peerOpen([gr(true)]), 65002);
+  t.equal('ok' in theirsOnly && theirsOnly.ok.gracefulRestart?.notification, false);
+  const oursOnly = negotiate(local, new Set(), peerOpen([gr(false)]), 65002);
+  t.equal('ok' in oursOnly && oursOnly.ok.gracefulRestart?.notification, false);
+  const ourOpen = buildOpen(local).capabilities.find((c) => c.name === 'graceful-restart');
+  t.equal(ourOpen && ourOpen.name === 'graceful-restart' && ourOpen.notification, true);
+});
 
 t.test('a peer without MP capabilities speaks IPv4 unicast (RFC 4760 §8)', async (t) => {
   const r = negotiate(local, new Set(), peerOpen([]), 65002);

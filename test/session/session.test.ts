@@ -1,0 +1,344 @@
+// Sessions over real loopback TCP: two podbgp speakers, and a scripted raw speaker for the
+// cases a well-behaved peer never produces (silence, garbage, capability rejection).
+
+import net, { type Socket } from 'node:net';
+import t, { type Test } from 'tap';
+import pino from 'pino';
+import { encodeMessage, decodeMessage } from '../../protocol/message.js';
+import { Framer } from '../../protocol/framer.js';
+import { DEFAULT_CONTEXT, type BgpMessage, type OpenMessage } from '../../protocol/types.js';
+import { prefixListFromStrings, emptyPrefixList } from '../../protocol/prefix.js';
+import { Listener } from '../../src/session/listener.js';
+import {
+  Session,
+  type DownInfo,
+  type SessionHandler,
+  type SessionOptions,
+} from '../../src/session/session.js';
+import { systemClock } from '../../src/session/timers.js';
+import type { Negotiated } from '../../src/session/negotiate.js';
+
+const log = pino({ level: 'silent' });
+
+interface Recorder extends SessionHandler {
+  established_: Negotiated[];
+  updates: BgpMessage[];
+  downs: DownInfo[];
+}
+
+function recorder(): Recorder {
+  const r: Recorder = {
+    established_: [],
+    updates: [],
+    downs: [],
+    established: (_s, n) => void r.established_.push(n),
+    update: (_s, u) => void r.updates.push(u),
+    routeRefresh: () => undefined,
+    down: (_s, d) => void r.downs.push(d),
+  };
+  return r;
+}
+
+async function until(what: string, cond: () => boolean, ms = 15000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+let nextPort = 20179 + Math.floor(Math.random() * 2000);
+
+interface Speaker {
+  session: Session;
+  listener: Listener;
+  rec: Recorder;
+  port: number;
+}
+
+async function speaker(
+  t: Test,
+  self: string,
+  peer: string,
+  peerPort: number,
+  opts: Partial<SessionOptions> & { asn: number; peerAsn: number; port: number },
+): Promise<Speaker> {
+  const rec = recorder();
+  const session = new Session(
+    {
+      peerAddress: peer,
+      peerPort,
+      peerAsn: opts.peerAsn,
+      localAddress: self,
+      passive: opts.passive ?? false,
+      maxPrefixRestart: 1,
+      fsm: { connectRetryTime: 1, idleHoldTime: 0.2, ...opts.fsm },
+      local: {
+        asn: opts.asn,
+        routerId: self,
+        holdTime: opts.local?.holdTime ?? 9,
+        families: ['ipv4-unicast', 'ipv6-unicast'],
+        extendedMessage: true,
+        extendedNextHop: false,
+        gracefulRestart: { restartTime: 60, restarting: false, forwarding: true },
+      },
+    },
+    rec,
+    { clock: systemClock, dial: (o) => net.connect(o), log },
+  );
+  const listener = new Listener(
+    { address: self, port: opts.port },
+    (remote, socket) => {
+      if (remote !== peer) return false;
+      session.acceptIncoming(socket);
+      return true;
+    },
+    log,
+  );
+  await listener.listen();
+  t.teardown(async () => {
+    session.destroy();
+    await listener.close();
+  });
+  return { session, listener, rec, port: opts.port };
+}
+
+async function pair(t: Test, passiveA: boolean) {
+  const pa = nextPort++;
+  const pb = nextPort++;
+  const a = await speaker(t, '127.0.0.1', '127.0.0.2', pb, {
+    asn: 65001,
+    peerAsn: 65002,
+    port: pa,
+    passive: passiveA,
+  });
+  const b = await speaker(t, '127.0.0.2', '127.0.0.1', pa, {
+    asn: 65002,
+    peerAsn: 65001,
+    port: pb,
+  });
+  return { a, b };
+}
+
+for (const passiveA of [false, true]) {
+  t.test(
+    `two speakers reach Established (A ${passiveA ? 'passive' : 'active'}, B active)`,
+    async (t) => {
+      const { a, b } = await pair(t, passiveA);
+      a.session.start();
+      b.session.start();
+      await until(
+        'both Established',
+        () => a.session.state === 'Established' && b.session.state === 'Established',
+      );
+      t.equal(a.rec.established_.length, 1, 'A established once');
+      t.equal(b.rec.established_.length, 1, 'B established once');
+      const n = a.session.negotiated!;
+      t.equal(n.peerAsn, 65002);
+      t.equal(n.holdTime, 9);
+      t.same(n.families, ['ipv4-unicast', 'ipv6-unicast']);
+      t.equal(n.extendedMessage, true);
+      t.equal(n.gracefulRestart?.restartTime, 60);
+      t.equal(n.send.ebgp, true);
+    },
+  );
+}
+
+t.test('an UPDATE and an admin shutdown with a message cross the session', async (t) => {
+  const { a, b } = await pair(t, false);
+  a.session.start();
+  b.session.start();
+  await until(
+    'Established',
+    () => a.session.state === 'Established' && b.session.state === 'Established',
+  );
+  b.session.send({
+    type: 'update',
+    withdrawn: emptyPrefixList(1),
+    nlri: prefixListFromStrings(1, ['10.244.1.0/26']),
+    attributes: { origin: 0, asPath: [{ type: 2, asns: [65002] }], nextHop: '127.0.0.2' },
+  });
+  await until('update at A', () => a.rec.updates.length > 0);
+  const u = a.rec.updates[0];
+  t.equal(u.type, 'update');
+  if (u.type === 'update')
+    t.same(
+      Array.from(u.nlri.v4),
+      prefixListFromStrings(1, ['10.244.1.0/26']).v4 as unknown as number[],
+    );
+  b.session.stop('maintenance window');
+  await until('A down', () => a.rec.downs.length > 0);
+  const down = a.rec.downs[0];
+  t.equal(down.wasEstablished, true);
+  t.equal(down.notification?.direction, 'received');
+  t.equal(down.notification?.code, 6, 'Cease');
+  t.equal(down.notification?.subcode, 2, 'Administrative Shutdown');
+  t.equal(down.notification?.message, 'maintenance window', 'RFC 9003 shutdown communication');
+});
+
+/** A raw scripted peer: accepts one connection and gives each decoded message to `onMsg`. */
+async function rawPeer(
+  t: Test,
+  address: string,
+  port: number,
+  onMsg: (m: BgpMessage, sock: Socket) => void,
+  onBytes?: (sock: Socket) => void,
+): Promise<{ received: BgpMessage[] }> {
+  const received: BgpMessage[] = [];
+  const server = net.createServer((sock) => {
+    const framer = new Framer();
+    sock.on('error', () => undefined);
+    sock.on('data', (chunk) => {
+      try {
+        for (const f of framer.push(chunk)) {
+          const m = decodeMessage(f, 0, DEFAULT_CONTEXT).value;
+          received.push(m);
+          onMsg(m, sock);
+        }
+      } catch {
+        sock.destroy();
+      }
+    });
+    onBytes?.(sock);
+  });
+  await new Promise<void>((r) => server.listen(port, address, () => r()));
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  return { received };
+}
+
+const peerOpen = (asn: number, id: string, hold = 3): OpenMessage => ({
+  type: 'open',
+  version: 4,
+  myAs: asn,
+  holdTime: hold,
+  routerId: id,
+  capabilities: [
+    { name: 'multiprotocol', code: 1, afi: 1, safi: 1 },
+    { name: 'four-octet-as', code: 65, asn },
+  ],
+});
+
+t.test('a silent peer gets Hold Timer Expired within the negotiated hold time', async (t) => {
+  const port = nextPort++;
+  const peer = await rawPeer(t, '127.0.0.3', port, (m, sock) => {
+    // Complete the OPEN exchange, then say nothing more.
+    if (m.type === 'open') {
+      sock.write(encodeMessage(peerOpen(65003, '127.0.0.3'), DEFAULT_CONTEXT));
+      sock.write(encodeMessage({ type: 'keepalive' }, DEFAULT_CONTEXT));
+    }
+  });
+  const a = await speaker(t, '127.0.0.1', '127.0.0.3', port, {
+    asn: 65001,
+    peerAsn: 65003,
+    port: nextPort++,
+  });
+  a.session.start();
+  await until('Established', () => a.session.state === 'Established');
+  const at = Date.now();
+  await until(
+    'hold timer expiry',
+    () => peer.received.some((m) => m.type === 'notification'),
+    10000,
+  );
+  const elapsed = (Date.now() - at) / 1000;
+  const n = peer.received.find((m) => m.type === 'notification');
+  t.same(n && n.type === 'notification' && [n.code, n.subcode], [4, 0], 'Hold Timer Expired');
+  t.ok(elapsed <= 3.5, `sent after ${elapsed.toFixed(2)} s of silence (hold time 3 s)`);
+  t.equal(a.rec.downs[0]?.wasEstablished, true, 'routes released');
+});
+
+t.test('a capability the peer rejects is left out of the next OPEN (RFC 5492 §5)', async (t) => {
+  const port = nextPort++;
+  let opens = 0;
+  const peer = await rawPeer(t, '127.0.0.4', port, (m, sock) => {
+    if (m.type !== 'open') return;
+    opens += 1;
+    if (opens === 1) {
+      // Reject extended message (code 6, length 0).
+      sock.end(
+        encodeMessage(
+          { type: 'notification', code: 2, subcode: 7, data: Buffer.from([6, 0]) },
+          DEFAULT_CONTEXT,
+        ),
+      );
+      return;
+    }
+    sock.write(encodeMessage(peerOpen(65004, '127.0.0.4', 30), DEFAULT_CONTEXT));
+    sock.write(encodeMessage({ type: 'keepalive' }, DEFAULT_CONTEXT));
+  });
+  const a = await speaker(t, '127.0.0.1', '127.0.0.4', port, {
+    asn: 65001,
+    peerAsn: 65004,
+    port: nextPort++,
+  });
+  a.session.start();
+  await until('Established', () => a.session.state === 'Established', 20000);
+  const openMsgs = peer.received.filter((m): m is OpenMessage => m.type === 'open');
+  t.ok(
+    openMsgs[0].capabilities.some((c) => c.code === 6),
+    'first OPEN offered extended message',
+  );
+  t.notOk(
+    openMsgs[1].capabilities.some((c) => c.code === 6),
+    'second OPEN did not',
+  );
+  t.ok(a.session.disabledCapabilities.has(6));
+});
+
+t.test('a garbage stream is cut off with a Message Header Error', async (t) => {
+  const port = nextPort++;
+  let sent = 0;
+  const peer = await rawPeer(
+    t,
+    '127.0.0.5',
+    port,
+    () => undefined,
+    (sock) => {
+      // 4 MB of bytes that are not BGP; the speaker must stop reading and notify.
+      const junk = Buffer.alloc(64 * 1024, 0x41);
+      const pump = () => {
+        while (sent < 4 << 20 && !sock.destroyed) {
+          sent += junk.length;
+          if (!sock.write(junk)) return void sock.once('drain', pump);
+        }
+      };
+      pump();
+    },
+  );
+  const a = await speaker(t, '127.0.0.1', '127.0.0.5', port, {
+    asn: 65001,
+    peerAsn: 65005,
+    port: nextPort++,
+  });
+  a.session.start();
+  await until('NOTIFICATION', () => peer.received.some((m) => m.type === 'notification'));
+  const n = peer.received.find((m) => m.type === 'notification');
+  t.same(
+    n && n.type === 'notification' && [n.code, n.subcode],
+    [1, 1],
+    'Connection Not Synchronized',
+  );
+  t.equal(a.session.counters.decodeErrors['session-reset'], 1);
+  t.not(a.session.state, 'Established');
+});
+
+t.test('the listener refuses an unknown address with Cease / Connection Rejected', async (t) => {
+  const port = nextPort++;
+  await speaker(t, '127.0.0.1', '127.0.0.9', nextPort++, { asn: 65001, peerAsn: 65009, port });
+  const got = await new Promise<Buffer>((resolve, reject) => {
+    const sock = net.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.7' });
+    const chunks: Buffer[] = [];
+    sock.on('data', (c) => chunks.push(c));
+    sock.on('close', () => resolve(Buffer.concat(chunks)));
+    sock.on('error', reject);
+  });
+  const msg = decodeMessage(got, 0, DEFAULT_CONTEXT).value;
+  t.same(msg.type === 'notification' && [msg.code, msg.subcode], [6, 5]);
+});
+
+t.test('a port already in use is a clear error', async (t) => {
+  const port = nextPort++;
+  await speaker(t, '127.0.0.1', '127.0.0.2', nextPort++, { asn: 65001, peerAsn: 65002, port });
+  const second = new Listener({ address: '127.0.0.1', port }, () => false, log);
+  await t.rejects(second.listen(), /already in use/);
+});
