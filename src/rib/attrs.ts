@@ -74,6 +74,22 @@ function segKey(path: readonly AsPathSegment[] | undefined): string {
   return s;
 }
 
+/**
+ * A copy of `a` without the named attributes (and without undefined ones). Built by adding
+ * properties rather than `delete`, which would turn the object into a slow dictionary.
+ */
+export function copyWithout(
+  a: Readonly<PathAttributes>,
+  omit: readonly (keyof PathAttributes)[],
+): PathAttributes {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(a)) {
+    const v = (a as Record<string, unknown>)[k];
+    if (v !== undefined && !omit.includes(k as keyof PathAttributes)) out[k] = v;
+  }
+  return out as PathAttributes;
+}
+
 /** A canonical text key of an attribute set (without MP_REACH/MP_UNREACH) and its family. */
 export function attrsKey(afi: 1 | 2, a: Readonly<PathAttributes>): string {
   let k = `${afi}|${a.origin ?? ''}|${segKey(a.asPath)}|${a.nextHop ?? ''}|${a.med ?? ''}|${a.localPref ?? ''}|`;
@@ -87,6 +103,12 @@ export function attrsKey(afi: 1 | 2, a: Readonly<PathAttributes>): string {
   k += '|';
   if (a.unknown) for (const u of a.unknown) k += `${u.code}/${u.flags}/${u.value.toString('hex')},`;
   return k;
+}
+
+function flatten(s: string): string {
+  // Indexing into a string makes V8 flatten it in place; the flat copy is what is kept.
+  void s.charCodeAt(0);
+  return s;
 }
 
 /**
@@ -105,7 +127,8 @@ export class AttrTable {
 
   /** `attrs` must already be normalised (no MP attributes; `nextHop` set for the family). */
   intern(afi: 1 | 2, attrs: Readonly<PathAttributes>): RouteAttrs {
-    const key = attrsKey(afi, attrs);
+    // Flatten the concatenated key: a rope of string pieces would stay behind in the table.
+    const key = flatten(attrsKey(afi, attrs));
     const found = this.table.get(key);
     if (found) return found;
     const nextHop = attrs.nextHop ?? '';

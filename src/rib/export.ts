@@ -5,7 +5,10 @@
 
 import type { PathAttributes } from '../../protocol/types.js';
 import type { RouteAttrs } from './attrs.js';
-import { DEFAULT_LOCAL_PREF } from './attrs.js';
+import { DEFAULT_LOCAL_PREF, copyWithout } from './attrs.js';
+
+const EBGP_DROP_LOCAL: (keyof PathAttributes)[] = ['localPref', 'originatorId', 'clusterList'];
+const EBGP_DROP: (keyof PathAttributes)[] = [...EBGP_DROP_LOCAL, 'med'];
 
 /** The facts of the receiving peer the rules need. */
 export interface ExportTarget {
@@ -55,8 +58,11 @@ export function exportAttributes(
   selfAddress: string | undefined,
   clusterId: string,
 ): PathAttributes | null {
-  const out: PathAttributes = { ...a.attrs };
   if (target.ebgp) {
+    // RFC 4271 §5.1.5: LOCAL_PREF is not sent to external peers. RFC 4456 §8: ORIGINATOR_ID and
+    // CLUSTER_LIST stay inside the AS. RFC 4271 §5.1.4: a MED learned from one AS is not passed
+    // to another (our own routes keep theirs).
+    const out = copyWithout(a.attrs, src.local ? EBGP_DROP_LOCAL : EBGP_DROP);
     // RFC 4271 §5.1.2: prepend our own AS to the AS_PATH toward an external peer.
     const path = a.attrs.asPath ?? [];
     if (path.length && path[0].type === 2 && path[0].asns.length < 255) {
@@ -64,18 +70,12 @@ export function exportAttributes(
     } else {
       out.asPath = [{ type: 2, asns: [target.localAsn] }, ...path];
     }
-    // RFC 4271 §5.1.5: LOCAL_PREF is not sent to external peers.
-    delete out.localPref;
-    // RFC 4456 §8: ORIGINATOR_ID and CLUSTER_LIST stay inside the AS.
-    delete out.originatorId;
-    delete out.clusterList;
-    // RFC 4271 §5.1.4: a MED learned from one AS is not passed to another (own routes keep theirs).
-    if (!src.local) delete out.med;
     // RFC 4271 §5.1.3: toward eBGP the next hop is our address.
     if (!selfAddress) return null;
     out.nextHop = selfAddress;
     return out;
   }
+  const out: PathAttributes = { ...a.attrs };
   // RFC 4271 §5.1.5: LOCAL_PREF is always carried to internal peers.
   out.localPref = a.attrs.localPref ?? DEFAULT_LOCAL_PREF;
   if (src.local) {

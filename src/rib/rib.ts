@@ -8,7 +8,7 @@ import { formatV4Key, parseV4Prefix, canonicalV6Prefix } from '../../protocol/pr
 import type { PathAttributes, PrefixList, UpdateMessage } from '../../protocol/types.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { AdjRibOut } from './adj-rib-out.js';
-import { AttrTable, RouteAttrs } from './attrs.js';
+import { AttrTable, RouteAttrs, copyWithout } from './attrs.js';
 import {
   BEST,
   MULTIPATH,
@@ -84,6 +84,19 @@ export interface LocRibEntry {
 }
 
 const EMPTY_V4 = new Float64Array(0);
+const IBGP_DROP: (keyof PathAttributes)[] = [
+  'mpReach',
+  'mpUnreach',
+  'as4Path',
+  'as4Aggregator',
+  'nextHop',
+];
+const EBGP_DROP: (keyof PathAttributes)[] = [
+  ...IBGP_DROP,
+  'localPref',
+  'originatorId',
+  'clusterList',
+];
 const LOCAL_ID = 'local';
 
 function keyToString(fi: number, key: PrefixKey): string {
@@ -457,19 +470,10 @@ export class Rib implements RibApi {
 
   /** The attribute set as stored: next hop for the family, no MP attributes, eBGP-only cleanups. */
   private normalise(ps: PeerState, a: PathAttributes, nextHop: string): PathAttributes {
-    const out: PathAttributes = { ...a, nextHop };
-    delete out.mpReach;
-    delete out.mpUnreach;
-    // RFC 6793 §4.2.3: AS4_PATH/AS4_AGGREGATOR are already merged by the codec.
-    delete out.as4Path;
-    delete out.as4Aggregator;
-    if (ps.ebgp) {
-      // RFC 4271 §5.1.5: a LOCAL_PREF received from an external peer is ignored.
-      delete out.localPref;
-      // RFC 4456 §8: ORIGINATOR_ID and CLUSTER_LIST have no meaning from outside the AS.
-      delete out.originatorId;
-      delete out.clusterList;
-    }
+    // RFC 6793 §4.2.3: AS4_PATH/AS4_AGGREGATOR are already merged by the codec. From eBGP,
+    // RFC 4271 §5.1.5 ignores LOCAL_PREF and RFC 4456 §8 ORIGINATOR_ID/CLUSTER_LIST.
+    const out = copyWithout(a, ps.ebgp ? EBGP_DROP : IBGP_DROP);
+    out.nextHop = nextHop;
     return out;
   }
 
