@@ -99,6 +99,7 @@ export function decodeUpdate(body: Buffer, ctx: CodecContext): UpdateMessage {
     attrStart: 0,
     attrEnd: 0,
     flags: 0,
+    ipv4Nlri: nlri.length > 0,
   };
   const seen = aLen === 0 ? 0 : decodeAttributeList(body, aStart, aEnd, st);
 

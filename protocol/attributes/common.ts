@@ -19,6 +19,8 @@ export interface AttrDecodeState {
   attrStart: number;
   attrEnd: number;
   flags: number;
+  /** The IPv4 NLRI field announces routes (NEXT_HOP matters only then, RFC 4760 §3). */
+  ipv4Nlri: boolean;
 }
 
 /** An attribute codec: one row of the descriptor table (protocol/attributes/index.ts). */

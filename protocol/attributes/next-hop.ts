@@ -21,21 +21,19 @@ export const nextHopDescriptor: AttributeDescriptor = {
   name: 'NEXT_HOP',
   flags: AttrFlag.TRANSITIVE,
   decode(buf, start, end, st) {
-    // RFC 7606 §7.3: a length other than four is malformed: treat-as-withdraw.
+    // RFC 4760 §3: without IPv4 NLRI the NEXT_HOP is ignored, so a bad one is only dropped;
+    // with IPv4 NLRI, RFC 7606 §7.3 applies: treat-as-withdraw.
+    const handling = st.ipv4Nlri ? 'treat-as-withdraw' : 'attribute-discard';
+    // RFC 7606 §7.3: a length other than four is malformed.
     if (end - start !== 4) {
-      fail(
-        st,
-        'treat-as-withdraw',
-        UpdateSubcode.ATTRIBUTE_LENGTH_ERROR,
-        'NEXT_HOP length is not 4',
-      );
+      fail(st, handling, UpdateSubcode.ATTRIBUTE_LENGTH_ERROR, 'NEXT_HOP length is not 4');
       return;
     }
-    // RFC 7606 §7.3 with RFC 4271 §6.3: a next hop that is not a host address: treat-as-withdraw.
+    // RFC 7606 §7.3 with RFC 4271 §6.3: a next hop that is not a host address is malformed.
     if (isInvalidNextHop(readU32(buf, start))) {
       fail(
         st,
-        'treat-as-withdraw',
+        handling,
         UpdateSubcode.INVALID_NEXT_HOP_ATTRIBUTE,
         `NEXT_HOP ${buf[start]}.${buf[start + 1]}.${buf[start + 2]}.${buf[start + 3]} is not a host address`,
       );

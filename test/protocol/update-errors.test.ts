@@ -431,6 +431,29 @@ t.test('RFC 7606 §7.3: NEXT_HOP', async (t) => {
   }
 });
 
+t.test('RFC 4760 §3: a bad NEXT_HOP beside MP_REACH_NLRI alone is only discarded', async (t) => {
+  const bad = attr(0x40, 3, [0, 0, 0, 0]);
+  const m = verdict(
+    t,
+    'NEXT_HOP 0.0.0.0, no IPv4 NLRI',
+    body([], [...MP_REACH, ...ORIGIN, ...AS_PATH, ...bad], []),
+    IBGP,
+    'attribute-discard',
+    8,
+    bad,
+  );
+  t.equal(m.attributes.nextHop, undefined);
+  t.ok(m.attributes.mpReach, 'the MP routes stand');
+  verdict(
+    t,
+    'NEXT_HOP of 2 octets, no IPv4 NLRI',
+    body([], [...MP_REACH, ...ORIGIN, ...AS_PATH, ...attr(0x40, 3, [1, 2])], []),
+    IBGP,
+    'attribute-discard',
+    5,
+  );
+});
+
 t.test('RFC 7606 §7.4: MULTI_EXIT_DISC', async (t) => {
   verdict(t, 'MED length 3', announce(attr(0x80, 4, [0, 0, 1])), IBGP, 'treat-as-withdraw', 5);
 });
