@@ -2,6 +2,7 @@
 // 1-8 ASNs), packed into <=4096-octet UPDATEs; measures pack, decode and retained heap.
 // Prints figures only; it is not a test. Run: npm run bench:codec (needs --expose-gc).
 
+import os from 'node:os';
 import { packUpdates } from '../protocol/pack.js';
 import { decodeUpdate } from '../protocol/update.js';
 import { HEADER_LENGTH } from '../protocol/constants.js';
@@ -125,17 +126,23 @@ for (let round = 0; round < 7; round++) {
 }
 if (decoded !== PREFIXES) throw new Error(`decoded ${decoded} prefixes, expected ${PREFIXES}`);
 
-// Retained heap: decode everything again and keep the messages.
-gc();
-const before = process.memoryUsage();
-const kept: UpdateMessage[] = new Array<UpdateMessage>(bodies.length);
-for (let i = 0; i < bodies.length; i++) kept[i] = decodeUpdate(bodies[i], ctx);
-gc();
-const after = process.memoryUsage();
-const heapDelta = after.heapUsed - before.heapUsed;
-const abDelta = after.arrayBuffers - before.arrayBuffers;
-let keptPrefixes = 0;
-for (const m of kept) keptPrefixes += m.nlri.length;
+// Retained heap: decode everything again and keep what `pick` selects from each message
+// (the input buffers stay alive throughout, so only what decoding added is counted).
+function retained(pick: (m: UpdateMessage) => unknown): { heap: number; arrayBuffers: number } {
+  gc();
+  const before = process.memoryUsage();
+  const kept = new Array<unknown>(bodies.length);
+  for (let i = 0; i < bodies.length; i++) kept[i] = pick(decodeUpdate(bodies[i], ctx));
+  gc();
+  const after = process.memoryUsage();
+  if (kept.length !== bodies.length) throw new Error('lost messages');
+  return {
+    heap: after.heapUsed - before.heapUsed,
+    arrayBuffers: after.arrayBuffers - before.arrayBuffers,
+  };
+}
+const whole = retained((m) => m);
+const listsOnly = retained((m) => m.nlri);
 
 const best = (xs: number[]): number => Math.min(...xs);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -149,6 +156,18 @@ console.log(
 console.log(
   `decode: best ${f(PREFIXES / best(decodeTimes) / 1e6)} M prefixes/s, ${f(bytes / best(decodeTimes) / 1e6)} MB/s (median ${f(PREFIXES / median(decodeTimes) / 1e6)} M/s)`,
 );
+const perPrefix = (r: { heap: number; arrayBuffers: number }): number =>
+  (r.heap + r.arrayBuffers) / PREFIXES;
 console.log(
-  `retained per kept prefix: ${f((heapDelta + abDelta) / keptPrefixes)} bytes (V8 heap ${f(heapDelta / keptPrefixes)} + ArrayBuffers ${f(abDelta / keptPrefixes)}), ${f((heapDelta + abDelta) / kept.length)} bytes per UPDATE`,
+  `retained per kept prefix, whole messages: ${f(perPrefix(whole))} bytes (V8 heap ${f(whole.heap / PREFIXES)} + ArrayBuffers ${f(whole.arrayBuffers / PREFIXES)}); ${f((whole.heap + whole.arrayBuffers) / messages.length)} bytes per UPDATE`,
+);
+console.log(`retained per kept prefix, NLRI lists only: ${f(perPrefix(listsOnly))} bytes`);
+// What a message costs beyond its 8-octet keys, and how many prefixes per UPDATE would bring
+// the whole-message figure to 24 bytes.
+const fixed = (whole.heap + whole.arrayBuffers - 8 * PREFIXES) / messages.length;
+console.log(
+  `fixed cost per UPDATE (message, list, view, attribute set): ${f(fixed)} bytes; ${f(PREFIXES / messages.length)} prefixes per UPDATE here; 24 bytes/prefix needs >= ${f(fixed / 16)}`,
+);
+console.log(
+  `machine: ${os.cpus()[0]?.model ?? '?'}, ${os.cpus().length} CPUs, Node ${process.version}, ${new Date().toISOString()}`,
 );
