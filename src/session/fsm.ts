@@ -282,7 +282,7 @@ export function step(
         case 'IdleHoldTimer_Expires':
           if (event.type !== 'IdleHoldTimer_Expires') t.setCounter(0);
           t.stop('idleHold');
-          if (config.passive || (event.type === 'IdleHoldTimer_Expires' && state.passive)) {
+          if (config.passive) {
             return t.setPassive(true).startConnectRetry().to('Active');
           }
           return t.setPassive(false).startConnectRetry().do({ type: 'connect' }).to('Connect');

@@ -38,6 +38,7 @@ import {
   type LocalSpeaker,
   type Negotiated,
 } from './negotiate.js';
+import { normalizeAddress } from './listener.js';
 import { TimerOwner, type Clock } from './timers.js';
 
 export interface SessionOptions {
@@ -183,6 +184,12 @@ export class Session {
     return this.enabled;
   }
 
+  /** Our address on the live connection (the default next-hop-self). */
+  get localAddress(): string | null {
+    const a = this.primary.socket?.localAddress;
+    return a ? normalizeAddress(a) : null;
+  }
+
   /** Bytes waiting in the socket's send queue. */
   get queuedBytes(): number {
     return this.primary.socket?.writableLength ?? 0;
@@ -283,10 +290,15 @@ export class Session {
    * Established or when the peer is disabled.
    */
   acceptIncoming(socket: Socket): void {
-    const state = this.primary.fsm.name;
-    if (!this.enabled || state === 'Idle') {
-      this.refuse(socket, CeaseSubcode.CONNECTION_REJECTED, 'peer is disabled or idle');
+    let state = this.primary.fsm.name;
+    if (!this.enabled) {
+      this.refuse(socket, CeaseSubcode.CONNECTION_REJECTED, 'peer is disabled');
       return;
+    }
+    if (state === 'Idle') {
+      // Waiting to restart after a failure: the peer's connection is the restart.
+      this.feed(this.primary, { type: 'AutomaticStart_with_PassiveTcpEstablishment' });
+      state = this.primary.fsm.name;
     }
     if (state === 'Established' || this.candidate) {
       this.refuse(socket, CeaseSubcode.CONNECTION_COLLISION_RESOLUTION, `already ${state}`);

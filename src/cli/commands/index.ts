@@ -2,6 +2,14 @@
 
 import type { CommandModule } from 'yargs';
 import { command as configCommand } from './config.js';
+import { command as decodeCommand } from './decode.js';
+import { runCommand } from './run.js';
 import { peerCommand, showCommand } from './show.js';
 
-export const commands: CommandModule[] = [showCommand, peerCommand, configCommand];
+export const commands: CommandModule[] = [
+  runCommand as unknown as CommandModule,
+  showCommand,
+  peerCommand,
+  configCommand,
+  decodeCommand as unknown as CommandModule,
+];

@@ -1,0 +1,504 @@
+// The wiring: builds node identity, kernel sync, RIB, sessions, Kubernetes watchers, the
+// control socket and the metrics listener from the config, and connects them. The only
+// module that constructs the real edges (sockets, `ip`, the clock). No protocol logic here.
+// Start order (ops issue): identity, kernel adoption, sessions, RIB, kernel reconcile on
+// convergence. RFC 4724: routes stay in the kernel across restarts.
+
+import net from 'node:net';
+import os from 'node:os';
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import {
+  diffConfigs,
+  formatConfigErrors,
+  loadConfig,
+  type Env,
+  type PodbgpConfig,
+} from './config/index.js';
+import type { Command } from './control/protocol.js';
+import { ControlServer, type Handler } from './control/server.js';
+import { IpCommandRunner, KernelSync } from './kernel/index.js';
+import { K8sPeerSource, kubeConfigFrom, type PeerUpdate } from './k8s/index.js';
+import {
+  Metrics,
+  startMetricsServer,
+  type MetricsSnapshot,
+  type Readiness,
+} from './metrics/server.js';
+import {
+  dnsResolver,
+  execFileRunner,
+  ipAddrSource,
+  logDecisions,
+  resolveNodeIdentity,
+  udpReachSource,
+  type NodeIdentity,
+} from './node/index.js';
+import { compilePolicies, type CompiledPolicy } from './policy/index.js';
+import { Rib } from './rib/rib.js';
+import type { BestPathChange, MaxPrefixEvent } from './rib/types.js';
+import { Listener } from './session/listener.js';
+import { systemClock, type Clock } from './session/timers.js';
+import { needsNewSession, PeerRuntime, samePeerSpec, type PeerSpec } from './daemon/peer.js';
+import { policyConfigFrom } from './daemon/policy.js';
+import { mergeSpecs, specFromK8s, specsFromConfig } from './daemon/specs.js';
+import { peerDetail, peerSummary, ribRows, routeRows, staleCount } from './daemon/views.js';
+
+export class ConfigInvalid extends Error {
+  constructor(readonly report: string) {
+    super(report);
+    this.name = 'ConfigInvalid';
+  }
+}
+
+export interface DaemonOptions {
+  configPath: string;
+  env: Env;
+  log: Logger;
+  /** `--flush-on-exit`: remove our kernel routes on SIGTERM (overrides the config). */
+  flushOnExit?: boolean;
+  clock?: Clock;
+}
+
+/** Seconds to wait for End-of-RIB from every peer before reconciling the kernel anyway. */
+const CONVERGE_TIMEOUT_MS = 60_000;
+
+export class Daemon {
+  private config: PodbgpConfig;
+  private identity!: NodeIdentity;
+  private kernel!: KernelSync;
+  private rib!: Rib;
+  private listener: Listener | null = null;
+  private control: ControlServer | null = null;
+  private metricsServer: Server | null = null;
+  private k8s: K8sPeerSource | null = null;
+  private readonly peers = new Map<string, PeerRuntime>();
+  private readonly policies = new Map<string, CompiledPolicy>();
+  private k8sSpecs: PeerSpec[] = [];
+  private k8sBlocks: string[] = [];
+  private ownBlocks = new Set<string>();
+  /** When each prefix's selected path last changed (the `Age` of `show routes`). */
+  private readonly learned = new Map<string, number>();
+  private localAsn: number;
+  private restarting = false;
+  private converged = false;
+  private stopping = false;
+  private readonly startedAt: number;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+
+  private constructor(
+    private readonly opts: DaemonOptions,
+    config: PodbgpConfig,
+  ) {
+    this.config = config;
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.log;
+    this.localAsn = config.node.asn;
+    this.startedAt = this.clock.now();
+  }
+
+  /** Loads and validates the config; throws ConfigInvalid with every error. */
+  static load(opts: DaemonOptions): Daemon {
+    const r = loadConfig({ path: opts.configPath }, opts.env);
+    if (!r.ok) throw new ConfigInvalid(formatConfigErrors(r.errors));
+    for (const w of r.warnings ?? []) opts.log.warn(w);
+    return new Daemon(opts, r.config);
+  }
+
+  get effectiveConfig(): PodbgpConfig {
+    return this.config;
+  }
+
+  async start(): Promise<void> {
+    const cfg = this.config;
+    // 1. Who we are.
+    const id = await resolveNodeIdentity(cfg.node, {
+      hostname: () => this.opts.env.HOSTNAME ?? os.hostname(),
+      interfaces: ipAddrSource(execFileRunner),
+      reach: udpReachSource,
+      resolve: dnsResolver,
+      kubernetesInternalIps: async () => [],
+    });
+    logDecisions(this.log, id.ok ? id.identity.decisions : id.decisions);
+    if (!id.ok) throw new Error(`cannot determine the node identity: ${id.errors.join('; ')}`);
+    this.identity = id.identity;
+    this.log.info(
+      {
+        node: id.identity.name,
+        asn: id.identity.asn,
+        routerId: id.identity.routerId,
+        ipv4: id.identity.ipv4?.cidr,
+        ipv6: id.identity.ipv6?.cidr,
+      },
+      'node identity',
+    );
+
+    // 2. Adopt the routes a previous run left in the kernel; reconcile only after convergence.
+    this.kernel = new KernelSync({
+      runner: new IpCommandRunner(),
+      logger: this.log,
+      table: cfg.kernel.table,
+      protocol: cfg.kernel.protocol,
+      pools: cfg.pools.map((p) => ({ cidr: p.cidr, ipipMode: p.ipipMode })),
+      tunnelMtu: cfg.kernel.tunnelMtu ?? undefined,
+      convergeTimeoutMs: CONVERGE_TIMEOUT_MS,
+    });
+    this.kernel.on('ipip-unavailable', (reason) =>
+      this.log.error(
+        { reason },
+        'the kernel has no IPIP support: routes that need tunl0 are not installed',
+      ),
+    );
+    this.kernel.on('drift', (entries) =>
+      this.log.warn({ entries }, 'kernel routes changed by someone else: repairing'),
+    );
+    await this.kernel.start();
+    const adopted = this.kernel.status().routes.filter((r) => r.origin === 'adopted').length;
+    this.restarting = adopted > 0;
+
+    // 3. The RIB, with its policies, feeding the kernel.
+    this.compilePolicyMap();
+    this.rib = new Rib({
+      localAsn: this.localAsn,
+      routerId: this.identity.routerId,
+      clusterId: cfg.rib.clusterId ?? undefined,
+      logger: this.log.child({ component: 'rib' }),
+      timers: this.clock,
+      policies: this.policies,
+      alwaysCompareMed: cfg.rib.alwaysCompareMed,
+      maxPaths: cfg.rib.multipathMax,
+      onBestPathChanges: (changes) => this.toKernel(changes),
+      onMaxPrefix: (e) => this.maxPrefix(e),
+    });
+    this.setOwnBlocks();
+
+    // 4. Sessions: one listener, then every configured peer.
+    this.listener = new Listener(
+      { address: cfg.listen.address ?? '::', port: cfg.listen.port },
+      (remote, socket) => {
+        const peer = this.peers.get(remote);
+        if (!peer) return false;
+        peer.session.acceptIncoming(socket);
+        return true;
+      },
+      this.log,
+    );
+    await this.listener.listen();
+    this.applyPeers();
+
+    // 5. Kubernetes: mesh peers, BGPPeers and our pod blocks.
+    if (cfg.kubernetes.enabled) this.startKubernetes();
+
+    // 6. Operators: control socket and metrics.
+    this.control = new ControlServer(cfg.control.socket, this.controlHandlers(), this.log);
+    await this.control.listen();
+    const metrics = new Metrics(() => this.metricsSnapshot());
+    this.metricsServer = await startMetricsServer(
+      { host: cfg.metrics.host || '127.0.0.1', port: cfg.metrics.port },
+      metrics,
+      () => this.readiness(),
+    );
+    this.checkConverged();
+    this.log.info(
+      { peers: this.peers.size, socket: cfg.control.socket, metrics: cfg.metrics.listen, adopted },
+      'podbgp running',
+    );
+  }
+
+  // --- routes ---------------------------------------------------------------------------
+
+  private toKernel(changes: BestPathChange[]): void {
+    if (this.stopping) return;
+    const now = this.clock.now();
+    for (const c of changes) {
+      this.learned.set(c.prefix, now);
+      if (c.withdrawn) {
+        this.learned.delete(c.prefix);
+        if (!this.ownBlocks.has(c.prefix)) this.kernel.update(c.prefix, null);
+      } else if (!c.local) {
+        this.kernel.update(c.prefix, c.nexthops);
+      }
+    }
+  }
+
+  private setOwnBlocks(): void {
+    const next = new Set([...this.config.staticBlocks, ...this.k8sBlocks]);
+    for (const b of this.ownBlocks) if (!next.has(b)) this.rib.withdrawOriginated(b);
+    for (const b of next) if (!this.ownBlocks.has(b)) this.rib.originate(b);
+    this.ownBlocks = next;
+    this.kernel.setOwnBlocks([...next]);
+  }
+
+  private maxPrefix(e: MaxPrefixEvent): void {
+    const peer = this.peers.get(e.peer);
+    if (!peer) return;
+    this.log.warn(
+      { peer: e.peer, family: e.family, count: e.count, limit: e.limit },
+      'maximum prefixes exceeded',
+    );
+    peer.session.maxPrefixExceeded(e.family === 'ipv4-unicast' ? 1 : 2, 1, e.limit);
+  }
+
+  private compilePolicyMap(): void {
+    const subnets = [this.identity.ipv4?.cidr, this.identity.ipv6?.cidr].filter(
+      (s): s is string => !!s,
+    );
+    const compiled = compilePolicies(policyConfigFrom(this.config, subnets), {
+      localAsn: this.localAsn,
+    });
+    this.policies.clear();
+    for (const [k, v] of compiled) this.policies.set(k, v);
+  }
+
+  // --- peers ----------------------------------------------------------------------------
+
+  /** Brings the sessions in line with the desired peers; untouched peers do not flap. */
+  private applyPeers(): void {
+    const want = mergeSpecs(specsFromConfig(this.config), this.k8sSpecs);
+    for (const [address, peer] of this.peers) {
+      const spec = want.get(address);
+      if (!spec) {
+        this.log.info({ peer: address }, 'peer removed');
+        peer.remove('peer removed from configuration');
+        this.peers.delete(address);
+      } else if (needsNewSession(peer.spec, spec)) {
+        this.log.info({ peer: address }, 'peer changed: restarting its session');
+        peer.remove('peer configuration changed');
+        this.peers.delete(address);
+      } else if (!samePeerSpec(peer.spec, spec)) {
+        this.log.info({ peer: address }, 'peer policy changed: soft reset');
+        peer.reconfigure(spec);
+      }
+    }
+    for (const [address, spec] of want) {
+      if (this.peers.has(address)) continue;
+      const peer = new PeerRuntime(spec, {
+        rib: this.rib,
+        log: this.log,
+        clock: this.clock,
+        dial: (o) => net.connect(o),
+        local: () => ({
+          asn: this.localAsn,
+          routerId: this.identity.routerId,
+          hostname: this.identity.name,
+          restarting: this.restarting,
+        }),
+        onProgress: () => this.checkConverged(),
+      });
+      this.peers.set(address, peer);
+      this.log.info({ peer: address, asn: spec.asn, type: spec.type }, 'peer added');
+      peer.start();
+    }
+  }
+
+  /** The RIB has converged once every peer sent End-of-RIB for its families or went down. */
+  private checkConverged(): void {
+    if (this.converged) return;
+    for (const p of this.peers.values()) if (!p.settled) return;
+    if (this.config.kubernetes.enabled && this.k8s && !this.k8s.status().synced) return;
+    this.converged = true;
+    this.restarting = false;
+    this.kernel.markConverged();
+  }
+
+  private startKubernetes(): void {
+    const cfg = this.config;
+    const identity = this.identity;
+    this.k8s = new K8sPeerSource({
+      kubeConfig: kubeConfigFrom({ kubeconfig: cfg.kubernetes.kubeconfig ?? undefined }),
+      identity: {
+        nodeName: identity.name,
+        globalAsn: cfg.node.asn,
+        addresses: { ipv4: identity.ipv4?.cidr, ipv6: identity.ipv6?.cidr },
+      },
+      mesh: cfg.kubernetes.mesh,
+      log: this.log.child({ component: 'k8s' }),
+      onUpdate: (u) => this.onK8sUpdate(u),
+    });
+    this.k8s.start();
+  }
+
+  private onK8sUpdate(u: PeerUpdate): void {
+    if (u.local.asn !== this.localAsn) {
+      this.log.warn(
+        { configured: this.localAsn, annotated: u.local.asn },
+        'node ASN annotation differs: restart to apply',
+      );
+    }
+    this.k8sSpecs = this.k8s ? this.k8s.peers().map(specFromK8s) : [];
+    this.k8sBlocks = [...u.blocks.current];
+    this.setOwnBlocks();
+    this.applyPeers();
+    this.checkConverged();
+  }
+
+  // --- reload and shutdown --------------------------------------------------------------
+
+  /** SIGHUP: a valid new config replaces the old; only changed peers and policies are touched. */
+  reload(): boolean {
+    const r = loadConfig({ path: this.opts.configPath }, this.opts.env);
+    if (!r.ok) {
+      this.log.error(
+        { errors: r.errors },
+        `config reload rejected; keeping the running config:\n${formatConfigErrors(r.errors)}`,
+      );
+      return false;
+    }
+    const diff = diffConfigs(this.config, r.config);
+    if (diff.restartRequired) {
+      this.log.warn({ sections: diff.sections }, 'some changes need a restart to take effect');
+    }
+    this.config = r.config;
+    if (
+      diff.policies.added.length + diff.policies.removed.length + diff.policies.changed.length >
+      0
+    ) {
+      this.compilePolicyMap();
+      const changed = new Set([
+        ...diff.policies.changed,
+        ...diff.policies.added,
+        ...diff.policies.removed,
+      ]);
+      for (const p of this.peers.values())
+        if (p.spec.policy && changed.has(p.spec.policy)) p.reconfigure(p.spec);
+    }
+    this.setOwnBlocks();
+    this.applyPeers();
+    this.log.info(
+      { added: diff.peers.added.length, removed: diff.peers.removed.length },
+      'config reloaded',
+    );
+    return true;
+  }
+
+  /**
+   * SIGTERM: Cease / Administrative Shutdown to every peer, then close. Kernel routes stay
+   * (graceful restart keeps forwarding) unless flush-on-exit was asked for.
+   */
+  async shutdown(): Promise<void> {
+    this.log.info('shutting down: sending Cease to every peer, keeping kernel routes');
+    // Detach the kernel first: withdrawals caused by our own Cease must not reach it.
+    this.stopping = true;
+    const flush = this.opts.flushOnExit ?? this.config.kernel.flushOnExit;
+    await this.kernel.stop({ flush });
+    for (const p of this.peers.values()) p.session.stop('podbgp is shutting down');
+    await new Promise((r) => setTimeout(r, 200));
+    for (const p of this.peers.values()) p.session.destroy();
+    await this.listener?.close();
+    await this.control?.close();
+    await this.k8s?.stop();
+    await new Promise<void>((r) =>
+      this.metricsServer ? this.metricsServer.close(() => r()) : r(),
+    );
+    this.log.info({ flushed: flush }, 'stopped');
+  }
+
+  // --- operators ------------------------------------------------------------------------
+
+  private peerOrThrow(address: unknown): PeerRuntime {
+    const p = this.peers.get(String(address));
+    if (!p) throw new Error(`no such peer: ${String(address)}`);
+    return p;
+  }
+
+  private controlHandlers(): Partial<Record<Command, Handler>> {
+    return {
+      'show-peers': () => [...this.peers.values()].map(peerSummary),
+      'show-peer': (a) => {
+        const p = this.peerOrThrow(a.address);
+        return peerDetail(p, this.localAsn, staleCount(this.rib, p));
+      },
+      'show-routes': (a) => ({
+        routes: routeRows(this.rib, this.kernel, this.learned, {
+          prefix: typeof a.prefix === 'string' ? a.prefix : undefined,
+          peer: typeof a.peer === 'string' ? a.peer : undefined,
+          family: a.family === 'ipv4' || a.family === 'ipv6' ? a.family : undefined,
+          all: a.all === true,
+        }),
+      }),
+      'show-rib': (a) => ({
+        routes: ribRows(
+          this.rib,
+          this.peerOrThrow(a.address),
+          a.direction === 'out' ? 'out' : 'in',
+        ),
+      }),
+      'show-kernel': () => this.kernel.status(),
+      'show-node': () => ({
+        ...this.identity,
+        kubernetes: this.k8s ? this.k8s.status() : null,
+        startedAt: this.startedAt,
+        converged: this.converged,
+      }),
+      'show-config': () => this.config,
+      'peer-reset': (a) => {
+        const p = this.peerOrThrow(a.address);
+        if (a.soft === 'in') {
+          const done = ['ipv4-unicast', 'ipv6-unicast'].map((f) => {
+            if (this.rib.softResetIn(p.ribPeer, f as 'ipv4-unicast')) return true;
+            return p.session.requestRefresh(f === 'ipv4-unicast' ? 1 : 2, 1);
+          });
+          return done.some(Boolean)
+            ? 'soft reset in requested'
+            : 'peer does not support route refresh';
+        }
+        if (a.soft === 'out') {
+          this.rib.softResetOut(p.ribPeer);
+          return 'soft reset out done';
+        }
+        p.session.reset(typeof a.message === 'string' ? a.message : 'reset by operator');
+        return 'session reset';
+      },
+      'peer-disable': (a) => {
+        this.peerOrThrow(a.address).session.stop(
+          typeof a.message === 'string' ? a.message : 'disabled by operator',
+        );
+        return 'peer disabled';
+      },
+      'peer-enable': (a) => {
+        const p = this.peerOrThrow(a.address);
+        if (!p.session.isEnabled) p.session.start();
+        return 'peer enabled';
+      },
+    };
+  }
+
+  private metricsSnapshot(): MetricsSnapshot {
+    const now = this.clock.now();
+    const k = this.kernel.status();
+    return {
+      peers: [...this.peers.values()].map((p) => {
+        const s = peerSummary(p);
+        return {
+          address: s.address,
+          type: s.type,
+          state: s.state,
+          uptimeSeconds: s.state === 'Established' ? Math.floor((now - s.since) / 1000) : 0,
+          messagesIn: { ...p.session.counters.in },
+          messagesOut: { ...p.session.counters.out },
+          received: s.prefixes.received,
+          accepted: s.prefixes.accepted,
+          advertised: s.prefixes.advertised,
+          decodeErrors: { ...p.session.counters.decodeErrors },
+        };
+      }),
+      kernelRoutes: { ...k.counts.byShape },
+      kernelNotInstalled: k.counts.notInstalled,
+      reconciles: k.reconciles,
+      reconcileErrors: k.reconcileErrors,
+      driftRepaired: k.driftRepaired,
+    };
+  }
+
+  private readiness(): Readiness {
+    const notUp = [...this.peers.values()]
+      .filter((p) => p.session.isEnabled && p.session.state !== 'Established')
+      .map((p) => p.spec.address);
+    const graceOver =
+      this.clock.now() - this.startedAt >= this.config.metrics.readyGraceTime * 1000;
+    if (notUp.length === 0) return { ready: true, notUp, reason: 'every peer is Established' };
+    if (graceOver) return { ready: true, notUp, reason: 'grace time passed' };
+    return { ready: false, notUp, reason: 'waiting for peers' };
+  }
+}

@@ -1,0 +1,191 @@
+// What `podbgp show ...` sees: builds the control protocol's result objects from the live
+// RIB, sessions and kernel sync. Read-only; nothing here changes daemon state.
+
+import { formatCommunity } from '../../protocol/attributes/communities.js';
+import { parseIpv4 } from '../../protocol/prefix.js';
+import type { AsPathSegment, FamilyName, PathAttributes } from '../../protocol/types.js';
+import type { KernelState, PeerDetail, PeerSummary, RouteRow } from '../control/protocol.js';
+import type { KernelSync, RouteStatus } from '../kernel/index.js';
+import type { Rib, RouteView } from '../rib/rib.js';
+import type { PeerRuntime } from './peer.js';
+
+const FAMILIES: FamilyName[] = ['ipv4-unicast', 'ipv6-unicast'];
+const ORIGINS = ['igp', 'egp', 'incomplete'] as const;
+
+/** AS_PATH as routers print it: sequences space-separated, sets in braces. */
+export function formatAsPath(path: readonly AsPathSegment[] | undefined): string {
+  if (!path) return '';
+  return path
+    .map((s) => (s.type === 1 || s.type === 4 ? `{${s.asns.join(' ')}}` : s.asns.join(' ')))
+    .filter((s) => s !== '')
+    .join(' ');
+}
+
+export function peerSummary(p: PeerRuntime): PeerSummary {
+  const s = p.session;
+  return {
+    address: p.spec.address,
+    asn: p.spec.asn,
+    type: p.spec.type,
+    state: s.state,
+    enabled: s.isEnabled,
+    since: s.since,
+    prefixes: {
+      received: p.received['ipv4-unicast'] + p.received['ipv6-unicast'],
+      accepted: p.accepted,
+      advertised: p.advertised,
+    },
+    lastError: s.lastError,
+  };
+}
+
+export function peerDetail(p: PeerRuntime, localAsn: number, staleRoutes: number): PeerDetail {
+  const s = p.session;
+  const n = s.negotiated;
+  return {
+    ...peerSummary(p),
+    localAsn,
+    localAddress: s.localAddress ?? p.spec.localAddress,
+    passive: p.spec.passive,
+    routerId: n?.peerRouterId ?? null,
+    holdTime: {
+      configured: p.spec.holdTime,
+      negotiated: n ? n.holdTime : null,
+      keepalive: n ? Math.floor(n.holdTime / 3) : null,
+    },
+    capabilities: n
+      ? {
+          families: n.families,
+          fourOctetAs: n.as4,
+          routeRefresh: n.routeRefresh,
+          enhancedRouteRefresh: n.enhancedRouteRefresh,
+          extendedMessage: n.extendedMessage,
+          addPath: n.addPath,
+          gracefulRestart: n.gracefulRestart
+            ? { restartTime: n.gracefulRestart.restartTime, families: n.gracefulRestart.families }
+            : null,
+          peerHostname: n.peerHostname ?? null,
+        }
+      : null,
+    disabledCapabilities: [...s.disabledCapabilities],
+    messages: { in: { ...s.counters.in }, out: { ...s.counters.out } },
+    decodeErrors: { ...s.counters.decodeErrors },
+    flaps: s.counters.flaps,
+    endOfRib: { received: [...s.endOfRibReceived] },
+    gracefulRestart: { stale: staleRoutes, helperActive: staleRoutes > 0 },
+    lastNotification: s.lastNotification ? { ...s.lastNotification } : null,
+  };
+}
+
+export function kernelState(status: RouteStatus | null, selected: boolean): KernelState {
+  if (!selected)
+    return { status: 'not-installed', shape: null, device: null, reason: 'not selected' };
+  if (status === null) return { status: 'pending', shape: null, device: null, reason: null };
+  return {
+    status: status.installed ? 'installed' : 'not-installed',
+    shape: status.shape,
+    device: status.interfaces.join(',') || null,
+    reason: status.installed ? null : (status.reason ?? status.lastError),
+  };
+}
+
+function row(r: RouteView, family: FamilyName, learnedAt: number, kernel: KernelState): RouteRow {
+  const a: Readonly<PathAttributes> = r.attributes;
+  const local = r.peer === 'local';
+  return {
+    prefix: r.prefix,
+    family: family === 'ipv4-unicast' ? 'ipv4' : 'ipv6',
+    pathId: r.pathId > 0 ? r.pathId : null,
+    peer: r.peer,
+    nextHop: local ? null : r.nextHop,
+    asPath: formatAsPath(a.asPath),
+    origin: a.origin === undefined ? null : ORIGINS[a.origin],
+    localPref: a.localPref ?? null,
+    med: a.med ?? null,
+    communities: (a.communities ?? []).map(formatCommunity),
+    largeCommunities: (a.largeCommunities ?? []).map((c) => `${c[0]}:${c[1]}:${c[2]}`),
+    learnedAt,
+    best: r.best,
+    multipath: r.multipath && !r.best,
+    kernel,
+  };
+}
+
+/** Whether `prefix` (a CIDR) is `query`, or covers `query` when that is an IPv4 address. */
+function matchesQuery(prefix: string, query: string): boolean {
+  if (prefix === query) return true;
+  if (query.includes('/')) return false;
+  const slash = prefix.indexOf('/');
+  const q = parseIpv4(query);
+  const net = parseIpv4(prefix.slice(0, slash));
+  if (q === null || net === null) return false;
+  const size = 2 ** (32 - Number(prefix.slice(slash + 1)));
+  return Math.floor(q / size) * size === net;
+}
+
+export interface RouteQuery {
+  prefix?: string;
+  peer?: string;
+  family?: 'ipv4' | 'ipv6';
+  all?: boolean;
+}
+
+/** `show routes`: the Loc-RIB joined with the kernel's status of each prefix. */
+export function routeRows(
+  rib: Rib,
+  kernel: KernelSync,
+  learned: Map<string, number>,
+  q: RouteQuery,
+): RouteRow[] {
+  const rows: RouteRow[] = [];
+  for (const family of FAMILIES) {
+    if (q.family && (q.family === 'ipv4') !== (family === 'ipv4-unicast')) continue;
+    for (const entry of rib.locRib(family)) {
+      if (q.prefix && !matchesQuery(entry.prefix, q.prefix)) continue;
+      const status = kernel.routeStatus(entry.prefix);
+      const learnedAt = learned.get(entry.prefix) ?? 0;
+      for (const c of entry.candidates) {
+        if (q.peer && c.peer !== q.peer) continue;
+        const selected = c.best || c.multipath;
+        if (!selected && !q.all) continue;
+        rows.push(row(c, family, learnedAt, kernelState(status, selected)));
+      }
+    }
+  }
+  return rows;
+}
+
+/** `show rib in|out ADDR`. */
+export function ribRows(rib: Rib, peer: PeerRuntime, direction: 'in' | 'out'): RouteRow[] {
+  const rows: RouteRow[] = [];
+  const none: KernelState = { status: 'not-installed', shape: null, device: null, reason: 'n/a' };
+  for (const family of FAMILIES) {
+    if (direction === 'in') {
+      for (const r of rib.adjRibIn(peer.ribPeer, family)) rows.push(row(r, family, 0, none));
+    } else {
+      for (const r of rib.adjRibOut(peer.ribPeer, family)) {
+        const view: RouteView = {
+          prefix: r.prefix,
+          peer: peer.spec.address,
+          pathId: 0,
+          attributes: r.attributes,
+          nextHop: r.attributes.nextHop ?? '',
+          best: true,
+          multipath: false,
+          stale: false,
+          eligible: true,
+        };
+        rows.push(row(view, family, 0, none));
+      }
+    }
+  }
+  return rows;
+}
+
+/** Counts a peer's routes that are kept as stale (RFC 4724 helper mode). */
+export function staleCount(rib: Rib, peer: PeerRuntime): number {
+  let n = 0;
+  for (const family of FAMILIES)
+    for (const r of rib.adjRibIn(peer.ribPeer, family)) if (r.stale) n++;
+  return n;
+}
