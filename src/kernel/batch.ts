@@ -2,7 +2,9 @@
 // failures ("RTNETLINK answers: ...", then "Command failed -:N") back to the commands.
 // Must not decide what to apply; -force keeps one bad line from stopping the rest.
 
-import type { CommandRunner } from './types.js';
+import type { BatchWriter, CommandResult, CommandRunner } from './types.js';
+
+const BATCH_ARGS = ['-force', '-batch', '-'] as const;
 
 export interface BatchOutcome {
   /** Error text per failed line index (0-based), absent for lines that succeeded. */
@@ -38,16 +40,78 @@ export function parseBatchErrors(
   return { failures, stray: pending };
 }
 
-export async function runBatch(
-  runner: CommandRunner,
-  lines: readonly string[],
-): Promise<BatchOutcome> {
-  if (lines.length === 0) return { failures: new Map(), fatal: null, exitCode: 0 };
-  const res = await runner.run(['-force', '-batch', '-'], lines.join('\n') + '\n');
-  const { failures, stray } = parseBatchErrors(res.stderr, lines.length);
+function outcomeOf(res: CommandResult, lineCount: number): BatchOutcome {
+  const { failures, stray } = parseBatchErrors(res.stderr, lineCount);
   let fatal: string | null = null;
   if (res.code !== 0 && failures.size === 0) {
     fatal = stray.join('; ') || `ip -batch exited with status ${res.code}`;
   }
   return { failures, fatal, exitCode: res.code };
+}
+
+export async function runBatch(
+  runner: CommandRunner,
+  lines: readonly string[],
+): Promise<BatchOutcome> {
+  if (lines.length === 0) return { failures: new Map(), fatal: null, exitCode: 0 };
+  const res = await runner.run(BATCH_ARGS, lines.join('\n') + '\n');
+  return outcomeOf(res, lines.length);
+}
+
+/**
+ * One `ip -force -batch -` fed while it runs: lines are written in chunks as they are planned,
+ * so the kernel works on the first chunk while the next one is computed. Falls back to a single
+ * write when the runner cannot stream. `onOpen` runs once, just before ip starts.
+ */
+export class BatchStream<T extends { line: string }> {
+  readonly ops: T[] = [];
+  private sent = 0;
+  private writer: BatchWriter | null = null;
+  private opened = false;
+
+  constructor(
+    private readonly runner: CommandRunner,
+    private readonly onOpen: (expectedLines: number) => void,
+  ) {}
+
+  push(op: T): void {
+    this.ops.push(op);
+  }
+
+  get unsent(): number {
+    return this.ops.length - this.sent;
+  }
+
+  /** Sends what was pushed so far (streaming runners only). */
+  async flush(): Promise<void> {
+    if (this.runner.open === undefined || this.unsent === 0) return;
+    if (!this.opened) {
+      this.opened = true;
+      this.onOpen(this.ops.length);
+      this.writer = this.runner.open(BATCH_ARGS);
+    }
+    const text = this.take();
+    await this.writer?.write(text);
+  }
+
+  async finish(): Promise<BatchOutcome> {
+    if (this.ops.length === 0) return { failures: new Map(), fatal: null, exitCode: 0 };
+    let res: CommandResult;
+    if (this.runner.open === undefined) {
+      this.opened = true;
+      this.onOpen(this.ops.length);
+      res = await this.runner.run(BATCH_ARGS, this.take());
+    } else {
+      await this.flush();
+      res = await (this.writer as BatchWriter).end();
+    }
+    return outcomeOf(res, this.ops.length);
+  }
+
+  private take(): string {
+    let text = '';
+    for (let i = this.sent; i < this.ops.length; i++) text += this.ops[i].line + '\n';
+    this.sent = this.ops.length;
+    return text;
+  }
 }

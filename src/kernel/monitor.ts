@@ -26,20 +26,26 @@ export class RouteMonitor {
   ) {}
 
   start(): void {
-    this.handle = this.runner.stream(
+    const handle: StreamHandle = this.runner.stream(
       MONITOR_ARGS,
-      (line) => this.onLine(line),
+      (line) => {
+        if (this.handle === handle) this.onLine(line);
+      },
       (code, stderr) => {
+        // An exit we asked for (stop) is not reported.
+        if (this.handle !== handle) return;
         this.flush();
         this.handle = null;
         this.handlers.exit(code, stderr);
       },
     );
+    this.handle = handle;
   }
 
   stop(): void {
     const h = this.handle;
     this.handle = null;
+    this.pending = null;
     h?.kill();
   }
 

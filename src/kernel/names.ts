@@ -29,7 +29,18 @@ const PROTOCOLS: Record<string, number> = {
   eigrp: 192,
 };
 
+const memo = new Map<string, string>();
+
 function normalize(value: string | number, names: Record<string, number>): string {
+  const memoKey = `${names === TABLES ? 't' : 'p'}:${value}`;
+  const hit = memo.get(memoKey);
+  if (hit !== undefined) return hit;
+  const out = normalizeUncached(value, names);
+  if (memo.size < 1024) memo.set(memoKey, out);
+  return out;
+}
+
+function normalizeUncached(value: string | number, names: Record<string, number>): string {
   const text = String(value).trim();
   if (/^\d+$/.test(text)) return String(Number(text));
   const n = names[text];

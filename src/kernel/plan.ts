@@ -4,7 +4,7 @@
 
 import { formatAddr, parseAddr, parsePrefix, prefixContainsPrefix, type Prefix } from './addr.js';
 import type { KernelNexthop, KernelRoute } from './routes.js';
-import { sortNexthops } from './routes.js';
+import { routeKey, sortNexthops } from './routes.js';
 import type { Topology } from './topology.js';
 import type { IpipMode, NexthopStatus, PoolConfig, RouteShape } from './types.js';
 
@@ -27,6 +27,8 @@ export interface PlanContext {
   pools: ParsedPool[];
   defaultMode: IpipMode;
   tunnel: TunnelView;
+  /** Per-pass memo: the same next hops, mode and family give the same path plan. */
+  memo?: Map<string, Map<string, PathPlan>>;
 }
 
 export interface Plan {
@@ -36,6 +38,8 @@ export interface Plan {
   nexthops: NexthopStatus[];
   skipped: { via: string; reason: string }[];
   reason: string | null;
+  /** routeKey(route), computed once. */
+  key: string | null;
 }
 
 export function parsePools(pools: PoolConfig[]): ParsedPool[] {
@@ -72,6 +76,7 @@ export function planOwnBlock(prefix: string, p: Prefix): Plan {
     nexthops: [],
     skipped: [],
     reason: null,
+    key: ownBlockPath(p.family).key,
   };
 }
 
@@ -126,11 +131,27 @@ function decideNexthop(
   };
 }
 
-/** Plans one remote route from its next hops. */
-export function planRemote(prefix: string, p: Prefix, nexthops: string[], ctx: PlanContext): Plan {
-  const mode = modeFor(p, ctx);
+/** The prefix-independent part of a plan, shared by every route with the same next hops. */
+export interface PathPlan {
+  /** The route to install, shared by every prefix with this plan (its `prefix` is empty). */
+  route: KernelRoute | null;
+  nexthops: KernelNexthop[];
+  status: NexthopStatus[];
+  skipped: { via: string; reason: string }[];
+  shape: RouteShape | null;
+  reason: string | null;
+  mtu: number | null;
+  key: string | null;
+}
+
+function planPath(
+  family: Prefix['family'],
+  p: Prefix,
+  mode: IpipMode,
+  nexthops: readonly string[],
+  ctx: PlanContext,
+): PathPlan {
   const used: KernelNexthop[] = [];
-  const status: NexthopStatus[] = [];
   const skipped: { via: string; reason: string }[] = [];
   const seen = new Set<string>();
   let ipipUsed = false;
@@ -153,18 +174,107 @@ export function planRemote(prefix: string, p: Prefix, nexthops: string[], ctx: P
         : skipped.length === 1
           ? skipped[0].reason
           : `no usable next hop: ${skipped.map((s) => s.reason).join('; ')}`;
-    return { route: null, shape: null, nexthops: [], skipped, reason };
+    return {
+      route: null,
+      nexthops: [],
+      status: [],
+      skipped,
+      shape: null,
+      reason,
+      mtu: null,
+      key: null,
+    };
   }
   sortNexthops(used);
-  for (const nh of used) {
-    status.push({
-      via: nh.via,
-      dev: nh.dev,
-      shape: nh.dev === ctx.tunnel.name ? 'ipip' : 'direct',
-    });
-  }
+  const status = used.map((nh) => ({
+    via: nh.via,
+    dev: nh.dev,
+    shape: nh.dev === ctx.tunnel.name ? ('ipip' as const) : ('direct' as const),
+  }));
   // Encapsulation needs room for the outer header: IPIP routes carry the tunnel MTU.
   const mtu = ipipUsed && ctx.tunnel.mtu !== null ? ctx.tunnel.mtu : null;
-  const route: KernelRoute = { prefix, family: p.family, type: 'unicast', nexthops: used, mtu };
-  return { route, shape: shapeOf(route, ctx.tunnel.name), nexthops: status, skipped, reason: null };
+  const route: KernelRoute = { prefix: '', family, type: 'unicast', nexthops: used, mtu };
+  return {
+    route,
+    nexthops: used,
+    status,
+    skipped,
+    shape: shapeOf(route, ctx.tunnel.name),
+    reason: null,
+    mtu,
+    key: routeKey(route),
+  };
+}
+
+const OWN_PATHS: Record<Prefix['family'], PathPlan> = {
+  4: ownPath(4),
+  6: ownPath(6),
+};
+
+function ownPath(family: Prefix['family']): PathPlan {
+  const route: KernelRoute = { prefix: '', family, type: 'blackhole', nexthops: [], mtu: null };
+  return {
+    route,
+    nexthops: [],
+    status: [],
+    skipped: [],
+    shape: 'blackhole',
+    reason: null,
+    mtu: null,
+    key: routeKey(route),
+  };
+}
+
+/** The shared plan of an own block: a blackhole. */
+export function ownBlockPath(family: Prefix['family']): PathPlan {
+  return OWN_PATHS[family];
+}
+
+/** The shared plan for a remote prefix (memoized per next-hop list, mode and family). */
+export function remotePath(p: Prefix, nexthops: readonly string[], ctx: PlanContext): PathPlan {
+  const mode = modeFor(p, ctx);
+  if (ctx.memo === undefined) return planPath(p.family, p, mode, nexthops, ctx);
+  // Two levels, so the common single-next-hop case looks up the caller's string as is.
+  const outerKey = `${mode}|${p.family}`;
+  let inner = ctx.memo.get(outerKey);
+  if (inner === undefined) {
+    inner = new Map();
+    ctx.memo.set(outerKey, inner);
+  }
+  const innerKey = nexthops.length === 1 ? nexthops[0] : nexthops.join(',');
+  let path = inner.get(innerKey);
+  if (path === undefined) {
+    path = planPath(p.family, p, mode, nexthops, ctx);
+    inner.set(innerKey, path);
+  }
+  return path;
+}
+
+/** Plans one remote route from its next hops. */
+export function planRemote(
+  prefix: string,
+  p: Prefix,
+  nexthops: readonly string[],
+  ctx: PlanContext,
+): Plan {
+  const path = remotePath(p, nexthops, ctx);
+  if (path.route === null) {
+    return {
+      route: null,
+      shape: null,
+      nexthops: [],
+      skipped: path.skipped,
+      reason: path.reason,
+      key: null,
+    };
+  }
+  const route: KernelRoute = { ...path.route, prefix };
+  return {
+    route,
+    shape: path.shape,
+    nexthops: path.status,
+    skipped: path.skipped,
+    reason: null,
+    key: path.key,
+  };
 }

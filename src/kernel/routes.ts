@@ -46,17 +46,17 @@ function gateway(prefixFamily: Family, via: string): string {
 }
 
 /** The route in `ip route` syntax, without the command verb (also used for logs and status). */
-export function renderRoute(r: KernelRoute, t: RouteTarget): string {
+export function renderRoute(r: KernelRoute, t: RouteTarget, prefix: string = r.prefix): string {
   const table = isMainTable(t.table) ? '' : ` table ${t.table}`;
   const mtu = r.mtu === null ? '' : ` mtu ${r.mtu}`;
-  if (r.type === 'blackhole') return `blackhole ${r.prefix} proto ${t.protocol}${table}`;
+  if (r.type === 'blackhole') return `blackhole ${prefix} proto ${t.protocol}${table}`;
   if (r.nexthops.length === 1) {
     const nh = r.nexthops[0];
     const onlink = nh.onlink ? ' onlink' : '';
-    return `${r.prefix} ${gateway(r.family, nh.via)} dev ${nh.dev} proto ${t.protocol}${table}${onlink}${mtu}`;
+    return `${prefix} ${gateway(r.family, nh.via)} dev ${nh.dev} proto ${t.protocol}${table}${onlink}${mtu}`;
   }
   // `nexthop` must come last: iproute2 parses everything after it as next hops.
-  let line = `${r.prefix} proto ${t.protocol}${table}${mtu}`;
+  let line = `${prefix} proto ${t.protocol}${table}${mtu}`;
   for (const nh of r.nexthops) {
     line += ` nexthop ${gateway(r.family, nh.via)} dev ${nh.dev} weight ${nh.weight}`;
     if (nh.onlink) line += ' onlink';
@@ -64,8 +64,13 @@ export function renderRoute(r: KernelRoute, t: RouteTarget): string {
   return line;
 }
 
-export function renderInstall(op: 'add' | 'replace', r: KernelRoute, t: RouteTarget): string {
-  return `route ${op} ${renderRoute(r, t)}`;
+export function renderInstall(
+  op: 'add' | 'replace',
+  r: KernelRoute,
+  t: RouteTarget,
+  prefix: string = r.prefix,
+): string {
+  return `route ${op} ${renderRoute(r, t, prefix)}`;
 }
 
 /** `proto` on a delete makes the kernel match only our routes (fib_table_delete, ip6_route_del). */

@@ -3,7 +3,7 @@
 // No RFC: the kernel interface is iproute2 (`ip -json`, `ip -batch`, `ip monitor`).
 
 import { spawn } from 'node:child_process';
-import type { CommandResult, CommandRunner, StreamHandle } from './types.js';
+import type { BatchWriter, CommandResult, CommandRunner, StreamHandle } from './types.js';
 
 export interface IpCommandRunnerOptions {
   /** Run every command in this network namespace (`ip -n NS`). */
@@ -54,6 +54,53 @@ export class IpCommandRunner implements CommandRunner {
         child.stdin.end(input);
       }
     });
+  }
+
+  open(args: readonly string[]): BatchWriter {
+    const child = spawn(this.binary, [...this.prefix, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let spawnError: Error | null = null;
+    child.stdout?.on('data', (c: Buffer) => out.push(c));
+    child.stderr?.on('data', (c: Buffer) => err.push(c));
+    child.on('error', (e) => {
+      spawnError = e;
+    });
+    child.stdin?.on('error', () => {
+      // EPIPE when ip exits early; the exit status reports the failure.
+    });
+    const closed = new Promise<CommandResult>((resolve) => {
+      child.on('close', (code, signal) => {
+        const stderr = Buffer.concat(err).toString('utf8');
+        resolve({
+          code: code ?? (spawnError !== null ? 127 : 128),
+          stdout: Buffer.concat(out).toString('utf8'),
+          stderr:
+            spawnError !== null
+              ? `${stderr}${(spawnError as Error).message}\n`
+              : signal !== null
+                ? `${stderr}killed by ${signal}\n`
+                : stderr,
+        });
+      });
+    });
+    return {
+      write: (chunk: string) =>
+        new Promise<void>((resolve) => {
+          const stdin = child.stdin;
+          if (stdin === null || stdin.destroyed || !stdin.writable) {
+            resolve();
+            return;
+          }
+          stdin.write(chunk, () => resolve());
+        }),
+      end: () => {
+        child.stdin?.end();
+        return closed;
+      },
+    };
   }
 
   stream(

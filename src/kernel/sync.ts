@@ -2,19 +2,19 @@
 // apply (one ip -batch per reconcile), watch (ip monitor) and heal drift; adopt on start, keep on
 // stop. Touches only routes with our protocol tag. Must not know BGP (input is prefix/next hops).
 
-import { formatAddr, parsePrefix, type Prefix } from './addr.js';
-import { runBatch } from './batch.js';
+import { canonicalV4Fast, formatAddr, parsePrefix, type Family, type Prefix } from './addr.js';
+import { BatchStream, runBatch } from './batch.js';
 import { systemClock } from './clock.js';
 import { RouteMonitor } from './monitor.js';
 import { normalizeProtocol, normalizeTable, spellProtocol, spellTable } from './names.js';
 import {
+  ownBlockPath,
   parsePools,
-  planOwnBlock,
-  planRemote,
+  remotePath,
   shapeOf,
   tunnelWanted,
   type ParsedPool,
-  type Plan,
+  type PathPlan,
   type PlanContext,
 } from './plan.js';
 import {
@@ -50,10 +50,31 @@ import type {
 type Reason = ReconcileReport['reason'];
 
 interface Op {
-  prefix: string;
+  entry: Entry;
+  /** routeKey of what the line installs (null for a delete). */
+  key: string | null;
   kind: 'add' | 'replace' | 'del';
   route: KernelRoute | null;
   line: string;
+}
+
+/** Everything we know about one prefix: one map lookup per route on the hot path. */
+interface Entry {
+  key: string;
+  /** Address family; the parsed prefix is rebuilt when planning (short-lived, cheap to collect). */
+  family: Family;
+  /** Remote next hops from the RIB, or null if the RIB does not want this prefix. */
+  nexthops: readonly string[] | null;
+  own: boolean;
+  /** The plan computed at the last pass that looked at this prefix (shared between prefixes). */
+  plan: PathPlan | null;
+  /** What the kernel holds with our tag: undefined = nothing, null = a shape we never install. */
+  actual: KernelRoute | null | undefined;
+  actualKey: string | null;
+  error: RouteError | null;
+  dirty: boolean;
+  /** setRoutes() generation that last listed this prefix. */
+  seen: number;
 }
 
 interface RouteError {
@@ -66,6 +87,10 @@ interface RouteError {
 const MAIN_TABLE = normalizeTable('main');
 const KERNEL_PROTO = normalizeProtocol('kernel');
 const MAX_LOGGED = 20;
+/** After a batch run with the monitor paused, verify the table this much later. */
+const VERIFY_AFTER_PAUSE_MS = 5000;
+/** Lines per chunk written to a running `ip -batch`. */
+const CHUNK_LINES = 2000;
 
 export class KernelSync {
   private readonly runner: CommandRunner;
@@ -79,6 +104,7 @@ export class KernelSync {
   private readonly driftDelayMs: number;
   private readonly convergeTimeoutMs: number;
   private readonly tunnelName: string;
+  private readonly monitorPauseOps: number;
   private readonly opts: KernelSyncOptions;
 
   private pools: ParsedPool[];
@@ -90,14 +116,15 @@ export class KernelSync {
   private tunnelDirty = false;
   private ipipWarned = false;
 
-  private readonly remote = new Map<string, { p: Prefix; nexthops: string[] }>();
+  private readonly entries = new Map<string, Entry>();
   private readonly invalid = new Map<string, string>();
-  private readonly own = new Map<string, Prefix>();
   private ownOrder: string[] = [];
-  private readonly plans = new Map<string, Plan>();
-  private actual = new Map<string, KernelRoute | null>();
-  private readonly errors = new Map<string, RouteError>();
-  private readonly dirty = new Set<string>();
+  private dirtyList: Entry[] = [];
+  private pendingTable: readonly DesiredRoute[] | null = null;
+  private monitorPaused = false;
+  /** Whether the last acceptRemote() changed its entry. */
+  private acceptChanged = false;
+  private generation = 0;
 
   private started = false;
   private stopped = false;
@@ -142,6 +169,7 @@ export class KernelSync {
     this.driftDelayMs = opts.driftDelayMs ?? 100;
     this.convergeTimeoutMs = opts.convergeTimeoutMs ?? 120_000;
     this.tunnelName = opts.tunnelDevice ?? 'tunl0';
+    this.monitorPauseOps = opts.monitorPauseOps ?? 1000;
     this.pools = parsePools(opts.pools ?? []);
     this.defaultMode = opts.defaultIpipMode ?? 'Never';
     this.wantTunnel = tunnelWanted(this.pools, this.defaultMode);
@@ -170,34 +198,48 @@ export class KernelSync {
 
   // ---- input -------------------------------------------------------------------------------
 
-  /** Replaces the whole desired remote table. Prefixes not listed are removed (after convergence). */
+  /**
+   * Replaces the whole desired remote table. Prefixes not listed are removed (after
+   * convergence). The array is read at the next reconcile (not copied): do not mutate it.
+   */
   setRoutes(routes: readonly DesiredRoute[]): void {
-    const seen = new Set<string>();
     this.invalid.clear();
-    for (const r of routes) {
-      const key = this.acceptRemote(r.prefix, r.nexthops);
-      if (key !== null) seen.add(key);
+    this.pendingTable = routes;
+    this.schedule();
+  }
+
+  /** Applies a table given to setRoutes() that no reconcile has read yet. */
+  private absorbPendingTable(): void {
+    const table = this.pendingTable;
+    if (table === null) return;
+    this.pendingTable = null;
+    const gen = ++this.generation;
+    for (const r of table) {
+      const e = this.acceptRemote(r.prefix, r.nexthops, true);
+      if (e !== null) e.seen = gen;
     }
-    for (const key of this.remote.keys()) {
-      if (!seen.has(key)) {
-        this.remote.delete(key);
-        this.markDirty(key);
+    for (const e of this.entries.values()) {
+      if (e.nexthops !== null && e.seen !== gen) {
+        e.nexthops = null;
+        this.markDirty(e);
       }
     }
-    this.schedule();
   }
 
   /** Sets one prefix's next hops, or removes it with null. */
   update(prefix: string, nexthops: readonly string[] | null): void {
+    // A later single change must land on top of an earlier whole table.
+    this.absorbPendingTable();
     if (nexthops === null) {
-      const p = parsePrefix(prefix, prefix.includes(':') ? 6 : 4);
       this.invalid.delete(prefix);
-      if (p.ok) {
-        const key = this.keyOf(p.prefix);
-        if (this.remote.delete(key)) this.markDirty(key);
+      const e = this.lookup(prefix);
+      if (e !== undefined && e.nexthops !== null) {
+        e.nexthops = null;
+        this.markDirty(e);
       }
     } else {
-      this.acceptRemote(prefix, nexthops);
+      const e = this.acceptRemote(prefix, nexthops, true);
+      if (e !== null) e.seen = this.generation;
     }
     this.schedule();
   }
@@ -205,7 +247,7 @@ export class KernelSync {
   /** The node's own blocks: installed as `blackhole P proto bgp`; the first IPv4 one addresses tunl0. */
   setOwnBlocks(prefixes: readonly string[]): void {
     const oldFirst = this.firstOwnV4();
-    const next = new Map<string, Prefix>();
+    const next = new Set<Entry>();
     const order: string[] = [];
     for (const text of prefixes) {
       const p = parsePrefix(text, text.includes(':') ? 6 : 4);
@@ -213,14 +255,17 @@ export class KernelSync {
         this.log.warn({ prefix: text, error: p.error }, 'ignoring invalid own block');
         continue;
       }
-      const key = this.keyOf(p.prefix);
-      if (!next.has(key)) order.push(key);
-      next.set(key, p.prefix);
+      const e = this.entry(this.keyOf(p.prefix), p.prefix.family);
+      if (!next.has(e)) order.push(e.key);
+      next.add(e);
     }
-    for (const key of this.own.keys()) if (!next.has(key)) this.markDirty(key);
-    for (const key of next.keys()) if (!this.own.has(key)) this.markDirty(key);
-    this.own.clear();
-    for (const [k, v] of next) this.own.set(k, v);
+    for (const e of this.entries.values()) {
+      const want = next.has(e);
+      if (e.own !== want) {
+        e.own = want;
+        this.markDirty(e);
+      }
+    }
     this.ownOrder = order;
     if (this.wantTunnel && this.firstOwnV4() !== oldFirst) this.tunnelDirty = true;
     this.schedule();
@@ -256,36 +301,83 @@ export class KernelSync {
     return p.len === (p.family === 4 ? 32 : 128) ? a : `${a}/${p.len}`;
   }
 
-  private acceptRemote(prefix: string, nexthops: readonly string[]): string | null {
+  /** The entry for a prefix in any spelling, without creating one. */
+  private lookup(prefix: string): Entry | undefined {
+    const hit = this.entries.get(prefix);
+    if (hit !== undefined) return hit;
     const p = parsePrefix(prefix, prefix.includes(':') ? 6 : 4);
-    if (!p.ok) {
-      this.invalid.set(prefix, `invalid prefix: ${p.error}`);
-      return null;
+    return p.ok ? this.entries.get(this.keyOf(p.prefix)) : undefined;
+  }
+
+  private entry(key: string, family: Family): Entry {
+    let e = this.entries.get(key);
+    if (e === undefined) {
+      e = {
+        key,
+        family,
+        nexthops: null,
+        own: false,
+        plan: null,
+        actual: undefined,
+        actualKey: null,
+        error: null,
+        dirty: false,
+        seen: 0,
+      };
+      this.entries.set(key, e);
     }
-    const key = this.keyOf(p.prefix);
-    const old = this.remote.get(key);
-    if (old !== undefined && sameList(old.nexthops, nexthops)) return key;
-    this.remote.set(key, { p: p.prefix, nexthops: [...nexthops] });
-    this.errors.delete(key);
-    this.markDirty(key);
-    return key;
+    return e;
+  }
+
+  /** Forgets an entry nobody wants and the kernel does not hold. */
+  private prune(e: Entry): void {
+    if (!e.own && e.nexthops === null && e.actual === undefined && !e.dirty) {
+      this.entries.delete(e.key);
+    }
+  }
+
+  /** Records a prefix's next hops; `mark` puts a changed entry on the dirty list. */
+  private acceptRemote(prefix: string, nexthops: readonly string[], mark: boolean): Entry | null {
+    // Canonical input (the usual case) finds its entry without parsing.
+    let e = this.entries.get(prefix);
+    if (e === undefined && canonicalV4Fast(prefix) !== null) e = this.entry(prefix, 4);
+    if (e === undefined) {
+      const p = parsePrefix(prefix, prefix.includes(':') ? 6 : 4);
+      if (!p.ok) {
+        this.invalid.set(prefix, `invalid prefix: ${p.error}`);
+        return null;
+      }
+      e = this.entry(this.keyOf(p.prefix), p.prefix.family);
+    }
+    this.acceptChanged = false;
+    if (e.nexthops !== null && sameList(e.nexthops, nexthops)) return e;
+    this.acceptChanged = true;
+    // Kept by reference, not copied (100,000 arrays cost a lot of GC): callers pass fresh arrays.
+    e.nexthops = nexthops;
+    e.error = null;
+    if (mark) this.markDirty(e);
+    return e;
   }
 
   private firstOwnV4(): string | null {
     for (const k of this.ownOrder) {
-      const p = this.own.get(k);
-      if (p !== undefined && p.family === 4) return formatAddr({ family: 4, value: p.value });
+      const e = this.entries.get(k);
+      const p = parsePrefix(k, 4);
+      if (e !== undefined && e.own && p.ok && p.prefix.family === 4) {
+        return formatAddr({ family: 4, value: p.prefix.value });
+      }
     }
     return null;
   }
 
-  private markDirty(key: string): void {
-    this.dirty.add(key);
+  private markDirty(e: Entry): void {
+    if (e.dirty) return;
+    e.dirty = true;
+    this.dirtyList.push(e);
   }
 
   private markAllDirty(): void {
-    for (const k of this.own.keys()) this.dirty.add(k);
-    for (const k of this.remote.keys()) this.dirty.add(k);
+    for (const e of this.entries.values()) this.markDirty(e);
   }
 
   // ---- lifecycle ---------------------------------------------------------------------------
@@ -302,10 +394,13 @@ export class KernelSync {
     try {
       if (this.opts.monitor !== false) this.startMonitor();
       await this.refreshTopology();
-      if (this.wantTunnel) await this.setupTunnel();
+      if (this.wantTunnel) {
+        this.tunnelDirty = false;
+        await this.setupTunnel();
+      }
       const fresh = await this.readActual();
       if (fresh === null) throw new Error(`cannot read kernel table ${this.target.table}`);
-      this.actual = fresh;
+      this.adopt(fresh);
       this.log.info(
         { adopted: fresh.size, table: this.target.table, protocol: this.target.protocol },
         'adopted existing kernel routes (not flushed)',
@@ -348,7 +443,7 @@ export class KernelSync {
     this.monitor = null;
     await this.loopDone;
     if (opts.flush === true && this.started) {
-      const fresh = (await this.readActual()) ?? this.actual;
+      const fresh = (await this.readActual()) ?? this.actualMap();
       const lines = [...fresh.keys()].map((p) => renderDelete(p, this.target));
       const out = await runBatch(this.runner, lines);
       this.log.info(
@@ -356,7 +451,7 @@ export class KernelSync {
         'flushed our kernel routes on exit',
       );
     } else {
-      this.log.info({ kept: this.actual.size }, 'leaving kernel routes in place');
+      this.log.info({ kept: this.actualMap().size }, 'leaving kernel routes in place');
     }
     for (const w of this.idleWaiters.splice(0)) w();
   }
@@ -376,7 +471,11 @@ export class KernelSync {
   private isIdle(): boolean {
     return (
       this.stopped ||
-      (!this.working && this.dirty.size === 0 && this.fullPending === null && !this.tunnelDirty)
+      (!this.working &&
+        this.dirtyList.length === 0 &&
+        this.pendingTable === null &&
+        this.fullPending === null &&
+        !this.tunnelDirty)
     );
   }
 
@@ -393,7 +492,7 @@ export class KernelSync {
   /** Coalesces changes: the first change arms a timer; everything until it fires is one batch. */
   private schedule(): void {
     if (!this.started || this.stopped || this.coalesceTimer !== null) return;
-    if (this.dirty.size === 0 && !this.tunnelDirty) return;
+    if (this.dirtyList.length === 0 && this.pendingTable === null && !this.tunnelDirty) return;
     this.coalesceTimer = this.clock.setTimeout(() => {
       this.coalesceTimer = null;
       this.pump();
@@ -434,7 +533,13 @@ export class KernelSync {
       this.working = false;
       this.drainMonitorQueue();
       if (this.isIdle()) for (const w of this.idleWaiters.splice(0)) w();
-      else if (this.fullPending !== null || this.dirty.size > 0 || this.tunnelDirty) this.pump();
+      else if (
+        this.fullPending !== null ||
+        this.dirtyList.length > 0 ||
+        this.pendingTable !== null ||
+        this.tunnelDirty
+      )
+        this.pump();
     });
   }
 
@@ -452,7 +557,7 @@ export class KernelSync {
           await this.fullResync(reason);
           continue;
         }
-        if (this.dirty.size > 0) {
+        if (this.dirtyList.length > 0 || this.pendingTable !== null) {
           await this.incremental();
           continue;
         }
@@ -479,67 +584,146 @@ export class KernelSync {
           (this.wantTunnel ? null : 'no pool uses IPIP, tunnel not set up'),
         mtu: this.tunnel?.mtu ?? null,
       },
+      memo: new Map(),
     };
   }
 
-  private computePlan(key: string, ctx: PlanContext): Plan | null {
-    const own = this.own.get(key);
-    let plan: Plan | null = null;
-    if (own !== undefined) plan = planOwnBlock(key, own);
-    else {
-      const r = this.remote.get(key);
-      if (r !== undefined) plan = planRemote(key, r.p, r.nexthops, ctx);
+  private computePlan(e: Entry, ctx: PlanContext): PathPlan | null {
+    let plan: PathPlan | null = null;
+    if (e.own) plan = ownBlockPath(e.family);
+    else if (e.nexthops !== null) {
+      // Without pools every prefix has the default mode: no need to parse it.
+      const p: Prefix | null =
+        ctx.pools.length === 0 ? { family: e.family, value: 0n, len: 0 } : prefixOf(e);
+      if (p !== null) plan = remotePath(p, e.nexthops, ctx);
     }
-    if (plan === null) this.plans.delete(key);
-    else this.plans.set(key, plan);
+    e.plan = plan;
     return plan;
   }
 
-  private diffOne(key: string, full: boolean, ctx: PlanContext): Op | null {
-    const plan = this.computePlan(key, ctx);
-    const cur = this.actual.get(key);
+  private diffOne(e: Entry, full: boolean, ctx: PlanContext): Op | null {
+    const plan = this.computePlan(e, ctx);
+    const cur = e.actual;
     if (plan !== null && plan.route !== null) {
-      const want = routeKey(plan.route);
-      if (cur !== undefined && cur !== null && routeKey(cur) === want) {
-        this.errors.delete(key);
+      if (cur !== undefined && cur !== null && e.actualKey === plan.key) {
+        e.error = null;
         return null;
       }
-      const err = this.errors.get(key);
-      if (!full && err !== undefined && err.key === want) return null;
+      if (!full && e.error !== null && e.error.key === plan.key) return null;
       if (cur === undefined) {
         return {
-          prefix: key,
+          entry: e,
+          key: plan.key,
           kind: 'add',
           route: plan.route,
-          line: renderInstall('add', plan.route, this.target),
+          line: renderInstall('add', plan.route, this.target, e.key),
         };
       }
       // Before convergence only new prefixes are added: an adopted route is kept as it is.
       if (!this.isConverged) return null;
       return {
-        prefix: key,
+        entry: e,
+        key: plan.key,
         kind: 'replace',
         route: plan.route,
-        line: renderInstall('replace', plan.route, this.target),
+        line: renderInstall('replace', plan.route, this.target, e.key),
       };
     }
-    if (cur === undefined || !this.isConverged) return null;
-    const err = this.errors.get(key);
-    if (!full && err !== undefined && err.key === 'del') return null;
-    return { prefix: key, kind: 'del', route: null, line: renderDelete(key, this.target) };
+    if (cur === undefined) {
+      this.prune(e);
+      return null;
+    }
+    if (!this.isConverged) return null;
+    if (!full && e.error !== null && e.error.key === 'del') return null;
+    return {
+      entry: e,
+      key: null,
+      kind: 'del',
+      route: null,
+      line: renderDelete(e.key, this.target),
+    };
+  }
+
+  private takeDirty(): Entry[] {
+    const list = this.dirtyList;
+    this.dirtyList = [];
+    for (const e of list) e.dirty = false;
+    return list;
+  }
+
+  private newBatch(): BatchStream<Op> {
+    return new BatchStream<Op>(this.runner, (expected) => {
+      // The monitor's echo of a big batch of our own changes costs about as much as the
+      // changes (a netlink message per route, formatted by ip, parsed here): pause it for the
+      // batch and verify the table afterwards instead.
+      if (this.monitor !== null && expected >= this.monitorPauseOps) {
+        this.monitor.stop();
+        this.monitor = null;
+        this.monitorPaused = true;
+      }
+    });
   }
 
   private async incremental(): Promise<void> {
     const started = this.clock.now();
     const ctx = this.planContext();
-    const ops: Op[] = [];
-    const keys = [...this.dirty];
-    this.dirty.clear();
-    for (const k of keys) {
-      const op = this.diffOne(k, false, ctx);
-      if (op !== null) ops.push(op);
+    const batch = this.newBatch();
+    const table = this.pendingTable;
+    this.pendingTable = null;
+    if (table !== null) {
+      // A whole new table: plan and send it in chunks, so ip works while we plan the rest.
+      const gen = ++this.generation;
+      for (let i = 0; i < table.length; i++) {
+        const r = table[i];
+        const e = this.acceptRemote(r.prefix, r.nexthops, false);
+        if (e === null) continue;
+        e.seen = gen;
+        // Unchanged prefixes need no work; dirty ones are handled with the dirty list below.
+        if (!this.acceptChanged || e.dirty) continue;
+        const op = this.diffOne(e, false, ctx);
+        if (op !== null) batch.push(op);
+        if (batch.unsent >= CHUNK_LINES) await batch.flush();
+      }
+      for (const e of this.entries.values()) {
+        if (e.nexthops !== null && e.seen !== gen) {
+          e.nexthops = null;
+          this.markDirty(e);
+        }
+      }
     }
-    await this.apply(ops, 'change', started);
+    for (const e of this.takeDirty()) {
+      const op = this.diffOne(e, false, ctx);
+      if (op !== null) batch.push(op);
+      if (batch.unsent >= CHUNK_LINES) await batch.flush();
+    }
+    await this.apply(batch, 'change', started);
+  }
+
+  /** What we believe the kernel holds, as a map (for drift reports and flush). */
+  private actualMap(): Map<string, KernelRoute | null> {
+    const m = new Map<string, KernelRoute | null>();
+    for (const e of this.entries.values()) if (e.actual !== undefined) m.set(e.key, e.actual);
+    return m;
+  }
+
+  /** Takes a fresh read as the truth about the kernel; creates entries for adopted routes. */
+  private adopt(fresh: Map<string, KernelRoute | null>): void {
+    for (const e of this.entries.values()) {
+      if (!fresh.has(e.key)) {
+        e.actual = undefined;
+        e.actualKey = null;
+      }
+    }
+    for (const [key, route] of fresh) {
+      let e = this.entries.get(key);
+      if (e === undefined) {
+        const p = parsePrefix(key, key.includes(':') ? 6 : 4);
+        if (!p.ok) continue;
+        e = this.entry(key, p.prefix.family);
+      }
+      e.actual = route;
+      e.actualKey = route === null ? null : routeKey(route);
+    }
   }
 
   private async fullResync(reason: Reason): Promise<void> {
@@ -552,7 +736,7 @@ export class KernelSync {
       this.armPeriodic();
       return;
     }
-    const drift = diffActual(this.actual, fresh, this.target);
+    const drift = diffActual(this.actualMap(), fresh, this.target);
     if (drift.length > 0) {
       this.driftRepaired += drift.length;
       this.log.warn(
@@ -563,21 +747,22 @@ export class KernelSync {
     } else if (reason === 'drift') {
       this.log.debug({}, 'monitor event explained by our own changes; no drift');
     }
-    this.actual = fresh;
-    this.dirty.clear();
+    this.adopt(fresh);
+    this.absorbPendingTable();
+    this.takeDirty();
     const ctx = this.planContext();
-    const ops: Op[] = [];
-    const keys = new Set<string>([...this.own.keys(), ...this.remote.keys(), ...fresh.keys()]);
-    for (const k of keys) {
-      const op = this.diffOne(k, true, ctx);
-      if (op !== null) ops.push(op);
+    const batch = this.newBatch();
+    for (const e of [...this.entries.values()]) {
+      const op = this.diffOne(e, true, ctx);
+      if (op !== null) batch.push(op);
+      if (batch.unsent >= CHUNK_LINES) await batch.flush();
     }
-    for (const k of [...this.plans.keys()]) if (!keys.has(k)) this.plans.delete(k);
-    await this.apply(ops, reason, started);
+    await this.apply(batch, reason, started);
     this.armPeriodic();
   }
 
-  private async apply(ops: Op[], reason: Reason, started: number): Promise<void> {
+  private async apply(batch: BatchStream<Op>, reason: Reason, started: number): Promise<void> {
+    const ops = batch.ops;
     const report: ReconcileReport = {
       reason,
       added: 0,
@@ -587,39 +772,47 @@ export class KernelSync {
       durationMs: 0,
     };
     if (ops.length > 0) {
-      const out = await runBatch(
-        this.runner,
-        ops.map((o) => o.line),
-      );
+      const out = await batch.finish();
+      if (this.monitorPaused) {
+        this.monitorPaused = false;
+        if (!this.stopped) {
+          this.startMonitor();
+          this.requestFull('drift', VERIFY_AFTER_PAUSE_MS);
+        }
+      }
       const now = this.clock.now();
       const logged: { prefix: string; error: string; line: string }[] = [];
       for (let i = 0; i < ops.length; i++) {
         const op = ops[i];
+        const e = op.entry;
         let error = out.fatal ?? out.failures.get(i) ?? null;
         if (error !== null && op.kind === 'del' && /No such process/.test(error)) error = null;
         if (error === null) {
+          e.error = null;
           if (op.kind === 'del') {
-            this.actual.delete(op.prefix);
+            e.actual = undefined;
+            e.actualKey = null;
             report.deleted++;
+            this.prune(e);
           } else {
-            this.actual.set(op.prefix, op.route);
+            e.actual = op.route;
+            e.actualKey = op.key;
             if (op.kind === 'add') report.added++;
             else report.replaced++;
           }
-          this.errors.delete(op.prefix);
           continue;
         }
         if (/File exists/.test(error)) {
-          error += ` (a route for ${op.prefix} without protocol ${this.target.protocol} is in the way; not touched)`;
+          error += ` (a route for ${e.key} without protocol ${this.target.protocol} is in the way; not touched)`;
         }
         report.failed++;
-        this.errors.set(op.prefix, {
+        e.error = {
           error,
           at: now,
-          key: op.route === null ? 'del' : routeKey(op.route),
-        });
-        if (logged.length < MAX_LOGGED) logged.push({ prefix: op.prefix, error, line: op.line });
-        this.emit('route-error', { prefix: op.prefix, line: op.line, error });
+          key: op.key ?? 'del',
+        };
+        if (logged.length < MAX_LOGGED) logged.push({ prefix: e.key, error, line: op.line });
+        this.emit('route-error', { prefix: e.key, line: op.line, error });
       }
       if (report.failed > 0) {
         this.log.warn(
@@ -790,7 +983,8 @@ export class KernelSync {
       return;
     }
     if (ev.table !== this.tableNorm || ev.prefix === null) return;
-    const cur = this.actual.get(ev.prefix);
+    const e = this.entries.get(ev.prefix);
+    const cur = e?.actual;
     let suspect = false;
     if (ev.protocol === this.protoNorm) {
       if (ev.deleted) suspect = cur !== undefined;
@@ -799,7 +993,7 @@ export class KernelSync {
           cur === undefined ||
           cur === null ||
           ev.route === null ||
-          routeKey(cur) !== routeKey(ev.route);
+          e?.actualKey !== routeKey(ev.route);
     } else if (!ev.deleted && cur !== undefined) {
       // A route with another tag may have replaced ours.
       suspect = true;
@@ -811,29 +1005,27 @@ export class KernelSync {
 
   /** Status of one prefix (any spelling), or null if we neither want nor hold it. */
   routeStatus(prefix: string): RouteStatus | null {
-    const p = parsePrefix(prefix, prefix.includes(':') ? 6 : 4);
-    if (!p.ok) {
-      const why = this.invalid.get(prefix);
-      return why === undefined ? null : invalidStatus(prefix, why);
-    }
-    return this.statusOf(this.keyOf(p.prefix));
+    this.absorbPendingTable();
+    const e = this.lookup(prefix);
+    if (e !== undefined) return this.statusOf(e);
+    const why = this.invalid.get(prefix);
+    return why === undefined ? null : invalidStatus(prefix, why);
   }
 
-  private statusOf(key: string): RouteStatus | null {
-    const plan =
-      this.plans.get(key) ?? (this.started ? null : this.computePlan(key, this.planContext()));
-    const cur = this.actual.get(key);
-    const origin: RouteStatus['origin'] = this.own.has(key)
+  private statusOf(e: Entry): RouteStatus | null {
+    const plan = this.started && !e.dirty ? e.plan : this.computePlan(e, this.planContext());
+    const cur = e.actual;
+    const origin: RouteStatus['origin'] = e.own
       ? 'own'
-      : this.remote.has(key)
+      : e.nexthops !== null
         ? 'remote'
         : 'adopted';
     if (plan === null && cur === undefined) return null;
-    const err = this.errors.get(key) ?? null;
+    const err = e.error;
     const route = plan?.route ?? (origin === 'adopted' ? (cur ?? null) : null);
     let installed: boolean;
     if (plan !== null && plan.route !== null) {
-      installed = cur !== undefined && cur !== null && routeKey(cur) === routeKey(plan.route);
+      installed = cur !== undefined && cur !== null && e.actualKey === plan.key;
     } else installed = origin === 'adopted' && cur !== undefined;
     let reason: string | null = null;
     if (!installed) {
@@ -844,12 +1036,12 @@ export class KernelSync {
       else reason = 'pending';
     }
     return {
-      prefix: key,
+      prefix: e.key,
       installed,
       shape: plan?.shape ?? (route !== null ? shapeOf(route, this.tunnelName) : null),
       interfaces: route === null ? [] : route.nexthops.map((n) => n.dev),
       nexthops:
-        plan?.nexthops ??
+        plan?.status ??
         (route === null
           ? []
           : route.nexthops.map((n) => ({
@@ -866,16 +1058,12 @@ export class KernelSync {
   }
 
   status(): KernelStatus {
-    const keys = new Set<string>([
-      ...this.own.keys(),
-      ...this.remote.keys(),
-      ...this.actual.keys(),
-    ]);
+    this.absorbPendingTable();
     const routes: RouteStatus[] = [];
     const byShape: Record<RouteShape, number> = { direct: 0, ipip: 0, blackhole: 0, ecmp: 0 };
     let installed = 0;
-    for (const k of keys) {
-      const s = this.statusOf(k);
+    for (const e of this.entries.values()) {
+      const s = this.statusOf(e);
       if (s === null) continue;
       routes.push(s);
       if (s.installed) {
@@ -908,6 +1096,11 @@ export class KernelSync {
       driftRepaired: this.driftRepaired,
     };
   }
+}
+
+function prefixOf(e: Entry): Prefix | null {
+  const p = parsePrefix(e.key, e.family);
+  return p.ok ? p.prefix : null;
 }
 
 function invalidStatus(prefix: string, why: string): RouteStatus {
@@ -951,23 +1144,23 @@ export function diffActual(
   t: RouteTarget,
 ): DriftEntry[] {
   const out: DriftEntry[] = [];
-  const show = (r: KernelRoute | null | undefined): string | null =>
+  const show = (r: KernelRoute | null | undefined, prefix: string): string | null =>
     r === undefined
       ? null
       : r === null
         ? '(a tagged route of a shape we never install)'
-        : renderRoute(r, t);
+        : renderRoute(r, t, prefix);
   for (const [k, b] of before) {
     const a = after.get(k);
-    if (a === undefined) out.push({ prefix: k, expected: show(b), found: null });
+    if (a === undefined) out.push({ prefix: k, expected: show(b, k), found: null });
     else if (
       (a === null) !== (b === null) ||
       (a !== null && b !== null && routeKey(a) !== routeKey(b))
     ) {
-      out.push({ prefix: k, expected: show(b), found: show(a) });
+      out.push({ prefix: k, expected: show(b, k), found: show(a, k) });
     }
   }
   for (const [k, a] of after)
-    if (!before.has(k)) out.push({ prefix: k, expected: null, found: show(a) });
+    if (!before.has(k)) out.push({ prefix: k, expected: null, found: show(a, k) });
   return out;
 }

@@ -89,12 +89,22 @@ export interface StreamHandle {
   kill(): void;
 }
 
+/** A running command fed through stdin (`ip -batch -` while we still plan the rest). */
+export interface BatchWriter {
+  /** Resolves when the chunk has been handed to the pipe (back-pressure respected). */
+  write(chunk: string): Promise<void>;
+  /** Closes stdin and resolves with the exit status and output. */
+  end(): Promise<CommandResult>;
+}
+
 /**
  * Runs `ip` (the arguments exclude the program name). The real one is `IpCommandRunner`;
  * tests inject an in-memory kernel.
  */
 export interface CommandRunner {
   run(args: readonly string[], input?: string): Promise<CommandResult>;
+  /** Optional: start a command and feed its stdin in chunks. Without it, batches go in one write. */
+  open?(args: readonly string[]): BatchWriter;
   /** Long-running command (`ip monitor`): one callback per output line, then one on exit. */
   stream(
     args: readonly string[],
@@ -182,4 +192,9 @@ export interface KernelSyncOptions {
   tunnelAddress?: string;
   /** Watch `ip monitor` for drift. Default true. */
   monitor?: boolean;
+  /**
+   * Batches of at least this many commands run with the monitor paused (its echo of our own
+   * changes would double the cost); a full read verifies the table 5 s later. Default 1000.
+   */
+  monitorPauseOps?: number;
 }

@@ -2,7 +2,12 @@
 // tunnel, `-force -batch -` with iproute2's error reporting, and `ip monitor` lines.
 // Must not share code with src/kernel's parsers: it is the independent oracle for them.
 
-import type { CommandResult, CommandRunner, StreamHandle } from '../../src/kernel/types.js';
+import type {
+  BatchWriter,
+  CommandResult,
+  CommandRunner,
+  StreamHandle,
+} from '../../src/kernel/types.js';
 
 export interface FakeNexthop {
   via: string;
@@ -211,6 +216,22 @@ export class FakeIp implements CommandRunner {
     if (j === '-force -batch -') return this.batch(input ?? '');
     return { code: 255, stdout: '', stderr: `fake ip: unsupported command: ${j}\n` };
   }
+
+  /** Streaming batches: chunks are collected, then run as one batch when stdin closes. */
+  open(args: readonly string[]): BatchWriter {
+    let input = '';
+    this.chunks = 0;
+    return {
+      write: async (chunk: string) => {
+        this.chunks++;
+        input += chunk;
+      },
+      end: () => this.run(args, input),
+    };
+  }
+
+  /** Chunks written to the last streamed batch. */
+  chunks = 0;
 
   private batch(input: string): CommandResult {
     const lines = input.split('\n').filter((l) => l !== '');
