@@ -36,7 +36,8 @@ export const realRunner: Runner = (cmd, args, opts = {}) =>
       (err, stdout, stderr) => {
         const code =
           err === null ? 0 : typeof err.code === 'number' ? err.code : err.killed ? 124 : 127;
-        resolve({ code, stdout: String(stdout), stderr: String(stderr || (err?.message ?? '')) });
+        const why = err?.killed ? `timed out after ${opts.timeoutMs ?? 30_000} ms` : err?.message;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr || (why ?? '')) });
       },
     );
     if (opts.input !== undefined) child.stdin?.end(opts.input);

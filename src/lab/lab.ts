@@ -247,6 +247,8 @@ export interface StatusReport {
 
 export interface StatusOptions extends LabLocation {
   color?: boolean;
+  /** CLI processes run at once (default 3). */
+  concurrency?: number;
 }
 
 /** Prints each node's `show peers` and `show routes` and the ping matrix; `ok` when all green. */
@@ -254,29 +256,24 @@ export async function labStatus(ctx: LabContext, opts: StatusOptions = {}): Prom
   const state = await readState(opts.stateDir ?? DEFAULT_STATE_DIR);
   if (!state) throw new Error('no lab is up (podbgp lab up)');
   const plan = planOf(state);
-  const nodes = await Promise.all(
-    plan.nodes.map(async (n): Promise<NodeReport> => {
-      const cli = (args: string[]) =>
-        ctx.run(
-          'ip',
-          ['netns', 'exec', n.ns, ...state.cli.argv, ...args, '--socket', n.socketPath],
-          {
-            cwd: state.cli.cwd,
-          },
-        );
-      const [peers, routes] = await Promise.all([
-        cli(['show', 'peers']),
-        cli(['show', 'routes', '--all']),
-      ]);
-      return {
-        name: n.name,
-        ns: n.ns,
-        peers: peers.stdout + peers.stderr,
-        routes: routes.stdout + routes.stderr,
-        code: peers.code || routes.code,
-      };
-    }),
-  );
+  // The CLI as an operator runs it, inside each node's namespace; a few at a time, since
+  // each is a Node.js start-up.
+  const calls = plan.nodes.flatMap((n) => [
+    { n, args: ['show', 'peers'] },
+    { n, args: ['show', 'routes', '--all'] },
+  ]);
+  const outputs = await mapLimit(calls, opts.concurrency ?? 3, async ({ n, args }) => {
+    const argv = ['netns', 'exec', n.ns, ...state.cli.argv, ...args, '--socket', n.socketPath];
+    const r = await ctx.run('ip', argv, { cwd: state.cli.cwd, timeoutMs: 60_000 });
+    return { code: r.code, text: r.stdout + r.stderr };
+  });
+  const nodes = plan.nodes.map((n, i): NodeReport => ({
+    name: n.name,
+    ns: n.ns,
+    peers: outputs[2 * i].text,
+    routes: outputs[2 * i + 1].text,
+    code: outputs[2 * i].code || outputs[2 * i + 1].code,
+  }));
   for (const n of nodes) {
     ctx.say(`=== ${n.name} (${n.ns}): podbgp show peers`);
     ctx.say(n.peers.trimEnd());

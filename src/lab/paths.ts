@@ -2,7 +2,7 @@
 // and the argv that runs the CLI (built dist, else the TypeScript source through tsx).
 // Must not depend on the current directory or on PATH. No RFC.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -35,13 +35,42 @@ export interface CliCommand {
   runner: 'dist' | 'tsx';
 }
 
+/** The newest modification time (ms) of the .ts files under `dirs` (0 when none). */
+export function newestSource(dirs: string[]): number {
+  let newest = 0;
+  const walk = (dir: string): void => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+    }
+  };
+  for (const d of dirs) walk(d);
+  return newest;
+}
+
+/** Whether dist/ holds a build at least as new as every source file. */
+export function distIsFresh(root: string = repoRoot()): boolean {
+  const dist = join(root, 'dist', 'src', 'cli', 'main.js');
+  if (!existsSync(dist)) return false;
+  const built = statSync(dist).mtimeMs;
+  return newestSource([join(root, 'src'), join(root, 'protocol')]) <= built;
+}
+
 /**
- * The command line that runs the podbgp CLI: `node ROOT/dist/src/cli/main.js` when it was
- * built (or `runner` is `dist`), else `node --import tsx ROOT/src/cli/main.ts`.
+ * The command line that runs the podbgp CLI: `node ROOT/dist/src/cli/main.js` when `runner`
+ * is `dist`, or `auto` and the build is up to date with the sources; otherwise
+ * `node --import tsx ROOT/src/cli/main.ts` (slower to start, always the current source).
  */
 export function cliCommand(runner: CliRunner = 'auto', root: string = repoRoot()): CliCommand {
   const dist = join(root, 'dist', 'src', 'cli', 'main.js');
-  if (runner === 'dist' || (runner === 'auto' && existsSync(dist))) {
+  if (runner === 'dist' || (runner === 'auto' && distIsFresh(root))) {
     if (!existsSync(dist)) throw new Error(`${dist} is missing: run npm run build`);
     return { argv: [process.execPath, dist], cwd: root, runner: 'dist' };
   }

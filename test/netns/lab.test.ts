@@ -1,0 +1,230 @@
+// `podbgp lab` end to end: the namespace datacenter comes up, every pod reaches every other pod
+// (asserted per pair, with our own pings), every session is Established in `show peers --json`,
+// `lab status` exits 0, and `lab down` leaves no namespace or process behind (twice: idempotent).
+// Also, without root: the generated node configs pass the config loader and the generated ToR
+// configs pass FRR's and BIRD's own checkers. Namespaces are prefixed `pbl-`.
+
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import t from 'tap';
+import { parse as parseYaml } from 'yaml';
+import { parseConfig } from '../../src/config/index.js';
+import type { PeerSummary } from '../../src/control/protocol.js';
+import {
+  allPods,
+  birdTorConfig,
+  buildPlan,
+  cliCommand,
+  frrTorConfig,
+  labDown,
+  labUp,
+  nodeConfigYaml,
+  pingCommand,
+  readState,
+  realRunner,
+  realSpawner,
+  repoRoot,
+  topologySteps,
+  torMissing,
+  type LabContext,
+  type LabState,
+} from '../../src/lab/index.js';
+import { cidrContains, parseCidr, parseIp } from '../../src/node/addr.js';
+
+const PREFIX = 'pbl-';
+const STATE_DIR = '/tmp/pbl-lab-test';
+const root = repoRoot();
+// RFC 4271 §5.1.5 / common practice: LOCAL_PREF defaults to 100 when not set.
+const DEFAULT_LOCAL_PREF = 100;
+
+const sh = (cmd: string, args: string[], cwd = root) =>
+  new Promise<{ code: number; out: string; err: string }>((resolve) => {
+    execFile(cmd, args, { cwd, timeout: 60_000, maxBuffer: 8 << 20 }, (e, stdout, stderr) => {
+      const code = e ? (typeof e.code === 'number' ? e.code : 127) : 0;
+      resolve({ code, out: String(stdout), err: String(stderr) });
+    });
+  });
+
+t.test('generated lab configs are valid', async (t) => {
+  const plan = buildPlan({ prefix: PREFIX, stateDir: STATE_DIR });
+  const pool = parseCidr('10.244.0.0/16')!;
+  for (const ipip of [false, true]) {
+    for (const n of plan.nodes) {
+      const text = nodeConfigYaml(plan, n, { ipip });
+      const r = parseConfig(text, {}, `${n.name}.yaml`);
+      t.ok(r.ok, `${n.name} (ipip ${ipip}) passes the config loader`);
+      if (!r.ok) continue;
+      const c = r.config;
+      t.equal(c.peers.length, plan.nodes.length, 'a peer per other node plus the ToR');
+      t.same(c.staticBlocks, [n.block], 'announces its own block');
+      const seg = parseCidr(n.segment.subnet)!;
+      t.ok(cidrContains(seg, parseIp(n.address)!), 'node address inside its segment');
+      t.ok(cidrContains(pool, parseIp(n.block.split('/')[0])!), 'block inside the pool');
+      // The cross-segment choice: without IPIP, mesh routes from the other segment must lose
+      // to the ToR's route on LOCAL_PREF (RFC 4271 §9.1.1); with IPIP they keep the default.
+      const raw = parseYaml(text) as {
+        policies: Record<string, { import: { set?: { localPref?: number } }[] }>;
+      };
+      for (const p of c.peers) {
+        const other = plan.nodes.find((o) => o.address === p.address);
+        if (!other || other.segment === n.segment) continue;
+        const lp = raw.policies[p.policy!].import[0].set?.localPref ?? DEFAULT_LOCAL_PREF;
+        if (ipip) t.equal(lp, DEFAULT_LOCAL_PREF, `${n.name}->${other.name} keeps the default`);
+        else t.ok(lp < DEFAULT_LOCAL_PREF, `${n.name}->${other.name} below the ToR route`);
+      }
+    }
+  }
+  const names = topologySteps(plan);
+  const ifNames = [...names.links.join(' ').matchAll(/(?:add|name) (\S+)/g)].map((m) => m[1]);
+  for (const i of ifNames) t.ok(i.length <= 15, `interface name ${i} fits IFNAMSIZ`);
+  t.equal(new Set(plan.nodes.map((n) => n.block)).size, plan.nodes.length, 'blocks unique');
+  t.equal(new Set(allPods(plan).map((p) => p.address)).size, allPods(plan).length, 'pods unique');
+  t.ok(
+    plan.namespaces.every((ns) => ns.startsWith(PREFIX)),
+    'every namespace is pbl-',
+  );
+});
+
+t.test('generated ToR configs pass the daemons’ checkers', async (t) => {
+  const plan = buildPlan({ prefix: PREFIX, stateDir: STATE_DIR });
+  const dir = await mkdtemp('/tmp/pbl-lab-conf-');
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  t.test('FRR', { skip: torMissing('frr') ?? false }, async (t) => {
+    const f = join(dir, 'frr.conf');
+    await writeFile(f, frrTorConfig(plan));
+    const r = await sh('/usr/bin/vtysh', ['--dryrun', '-f', f]);
+    t.equal(r.code, 0, `vtysh --dryrun ${r.out}${r.err}`);
+  });
+  t.test('BIRD', { skip: torMissing('bird') ?? false }, async (t) => {
+    const f = join(dir, 'bird.conf');
+    await writeFile(f, birdTorConfig(plan));
+    const r = await sh('/usr/sbin/bird', ['-p', '-c', f]);
+    t.equal(r.code, 0, `bird -p ${r.out}${r.err}`);
+  });
+});
+
+function e2eSkip(): string | false {
+  if (process.getuid?.() !== 0) return 'not root: the lab needs network namespaces';
+  if (torMissing('frr') && torMissing('bird')) return 'neither FRR nor BIRD 2 is installed';
+  if (!existsSync(join(root, 'src', 'daemon.ts'))) return 'src/daemon.ts (podbgp run) is missing';
+  if (!existsSync(join(root, 'src', 'cli', 'commands', 'run.ts'))) {
+    return 'src/cli/commands/run.ts (podbgp run) is missing';
+  }
+  return false;
+}
+
+t.test('lab up, all pods reach each other, lab down', { skip: e2eSkip() }, async (t) => {
+  const lines: string[] = [];
+  const ctx: LabContext = {
+    run: realRunner,
+    spawn: realSpawner,
+    say: (s) => lines.push(s),
+    log: pino({ level: 'silent' }),
+  };
+  const where = { prefix: PREFIX, stateDir: STATE_DIR };
+  t.teardown(async () => {
+    await labDown(ctx, where).catch(() => undefined);
+  });
+  // A lab from an earlier, killed run of this file.
+  await labDown(ctx, where);
+
+  const t0 = Date.now();
+  let state: LabState;
+  try {
+    state = await labUp(ctx, {
+      ...where,
+      cli: 'auto',
+      logLevel: 'debug',
+      convergeTimeoutMs: 40_000,
+    });
+  } catch (err) {
+    t.fail(`lab up: ${(err as Error).message}\n${lines.join('\n')}`);
+    return;
+  }
+  const tUp = Date.now() - t0;
+  t.comment(lines.join('\n'));
+  const plan = buildPlan({ prefix: PREFIX, stateDir: STATE_DIR, ...state.size });
+
+  // Our own ping per ordered pair of pods, independent of the lab's matrix code.
+  const pods = allPods(plan);
+  const ping = pingCommand();
+  const pairs = pods.flatMap((a) => pods.filter((b) => b !== a).map((b) => [a, b] as const));
+  const results = await Promise.all(
+    pairs.map(async ([a, b]) => {
+      const r = await sh('ip', ['netns', 'exec', a.ns, ...ping, '-c', '1', '-W', '2', b.address]);
+      return { a, b, ok: r.code === 0 };
+    }),
+  );
+  for (const { a, b, ok } of results) {
+    const how = a.node.segment === b.node.segment ? 'same segment' : 'across the ToR';
+    t.ok(ok, `${a.name} (${a.address}) -> ${b.name} (${b.address}), ${how}`);
+  }
+
+  // Every session Established, as the CLI reports it from inside each node.
+  const cli = cliCommand('auto');
+  const shown = await Promise.all(
+    plan.nodes.map((n) =>
+      sh('ip', [
+        ...['netns', 'exec', n.ns, ...cli.argv],
+        ...['show', 'peers', '--json', '--socket', n.socketPath],
+      ]),
+    ),
+  );
+  plan.nodes.forEach((n, i) => {
+    const r = shown[i];
+    t.equal(r.code, 0, `${n.name}: show peers exits 0 ${r.err}`);
+    const peers = JSON.parse(r.out || '[]') as PeerSummary[];
+    const expected = [
+      ...plan.nodes.filter((o) => o !== n).map((o) => o.address),
+      n.segment.torAddress,
+    ].sort();
+    t.same(peers.map((p) => p.address).sort(), expected, `${n.name}: the mesh and the ToR`);
+    for (const p of peers) t.equal(p.state, 'Established', `${n.name}: ${p.address} Established`);
+  });
+
+  // The command module: `lab status` (exit 0 when all green) and `lab down` (twice).
+  const entry =
+    `import yargs from 'yargs';` +
+    `import { command } from ${JSON.stringify(join(root, 'src/cli/commands/lab.ts'))};` +
+    `await yargs(process.argv.slice(1)).command(command).strict().parseAsync();`;
+  const lab = (action: string) =>
+    sh(process.execPath, [
+      ...['--import', 'tsx', '--input-type=module', '-e', entry],
+      ...['lab', action, '--prefix', PREFIX, '--state-dir', STATE_DIR, '--runner', 'auto'],
+    ]);
+  const t1 = Date.now();
+  const status = await lab('status');
+  const tStatus = Date.now() - t1;
+  t.equal(status.code, 0, `lab status exits 0 ${status.err}`);
+  t.match(status.out, `${pairs.length}/${pairs.length} pairs answered`, 'the matrix is all green');
+  for (const n of plan.nodes) t.match(status.out, `=== ${n.name} (${n.ns}): podbgp show peers`);
+
+  const pids = (await readState(STATE_DIR))!.processes.map((p) => p.pid);
+  const t2 = Date.now();
+  const down = await lab('down');
+  const tDown = Date.now() - t2;
+  t.equal(down.code, 0, `lab down exits 0 ${down.err}`);
+  const left = (await sh('ip', ['netns', 'list'])).out
+    .split('\n')
+    .filter((l) => l.startsWith(PREFIX));
+  t.same(left, [], 'no pbl- namespace left');
+  // Gone, or a zombie not yet reaped by this process (their parent): exited either way.
+  const alive = pids.filter((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return !/^\d+ \(.*\) Z/s.test(stat);
+    } catch {
+      return false;
+    }
+  });
+  t.same(alive, [], 'no lab process left');
+  t.notOk(existsSync(STATE_DIR), 'state dir removed');
+  const again = await lab('down');
+  t.equal(again.code, 0, 'lab down again is a no-op');
+  t.comment(
+    `timings: up ${tUp} ms, status ${tStatus} ms, down ${tDown} ms (runner ${state.cli.argv.includes('tsx') ? 'tsx' : 'dist'})`,
+  );
+});
