@@ -455,3 +455,63 @@ t.test('IPv6 routes: read with ip -6, direct via the v6 segment', async (t) => {
   t.ok(ip.calls.some((c) => c.args.join(' ') === '-6 -json route show table main proto bgp'));
   await sync.stop();
 });
+
+t.test('a big table streams into ONE ip -batch, in chunks', async (t) => {
+  const { ip, clock, sync } = setup();
+  const table = [];
+  for (let i = 0; i < 5000; i++) {
+    table.push({ prefix: `10.${100 + (i >> 8)}.${i & 255}.0/26`, nexthops: ['192.168.30.72'] });
+  }
+  sync.setRoutes(table);
+  await sync.start();
+  await clock.advance(0);
+  await sync.idle();
+  t.equal(ip.batchCount, 1, 'one batch');
+  t.equal(ip.batches[0].length, 5000);
+  t.ok(ip.chunks > 1, `written in ${ip.chunks} chunks`);
+  t.equal(ip.routes.size, 5000);
+  t.equal(sync.status().counts.installed, 5000);
+  await sync.stop();
+});
+
+t.test('a runner without streaming gets the batch in one write', async (t) => {
+  const ip = new FakeIp();
+  ip.addLink('ens33', ['192.168.30.71/24']);
+  const clock = new FakeClock();
+  const plain = { run: ip.run.bind(ip), stream: ip.stream.bind(ip) };
+  const sync = new KernelSync({ runner: plain, clock, logger: pino({ level: 'silent' }) });
+  sync.setRoutes([
+    { prefix: '10.244.1.0/26', nexthops: ['192.168.30.72'] },
+    { prefix: '10.244.2.0/26', nexthops: ['192.168.30.73'] },
+  ]);
+  await sync.start();
+  await clock.advance(0);
+  await sync.idle();
+  t.equal(ip.batchCount, 1);
+  t.equal(ip.routes.size, 2);
+  await sync.stop();
+});
+
+t.test('a big batch pauses the monitor and verifies the table afterwards', async (t) => {
+  const { ip, clock, sync } = setup({ monitorPauseOps: 3 });
+  await sync.start();
+  sync.markConverged();
+  await clock.advance(0);
+  await sync.idle();
+  t.equal(ip.monitorCount, 1);
+  const reads = () =>
+    ip.calls.filter((c) => c.args.join(' ') === '-json route show table main proto bgp').length;
+  const before = reads();
+  sync.setRoutes([
+    { prefix: '10.244.1.0/26', nexthops: ['192.168.30.72'] },
+    { prefix: '10.244.2.0/26', nexthops: ['192.168.30.73'] },
+    { prefix: '10.244.3.0/26', nexthops: ['192.168.30.74'] },
+  ]);
+  await clock.advance(20);
+  await sync.idle();
+  t.equal(ip.monitorCount, 1, 'monitor running again after the batch');
+  await clock.advance(5000);
+  await sync.idle();
+  t.equal(reads(), before + 1, 'one verification read of the table');
+  await sync.stop();
+});
