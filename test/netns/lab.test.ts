@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { parse as parseYaml } from 'yaml';
 import { parseConfig } from '../../src/config/index.js';
 import type { PeerSummary } from '../../src/control/protocol.js';
@@ -29,7 +29,9 @@ import {
   repoRoot,
   topologySteps,
   torMissing,
+  formatMatrix,
   type LabContext,
+  type LabPlan,
   type LabState,
 } from '../../src/lab/index.js';
 import { cidrContains, parseCidr, parseIp } from '../../src/node/addr.js';
@@ -106,6 +108,54 @@ t.test('generated ToR configs pass the daemons’ checkers', async (t) => {
   });
 });
 
+/** Our own ping per ordered pair of pods (independent of the lab's matrix code), one assert each. */
+async function pingEveryPair(t: Test, plan: LabPlan): Promise<number> {
+  const pods = allPods(plan);
+  const ping = pingCommand();
+  const pairs = pods.flatMap((a) => pods.filter((b) => b !== a).map((b) => [a, b] as const));
+  const results = await Promise.all(
+    pairs.map(async ([a, b]) => {
+      const r = await sh('ip', ['netns', 'exec', a.ns, ...ping, '-c', '1', '-W', '2', b.address]);
+      return { a, b, ok: r.code === 0 };
+    }),
+  );
+  for (const { a, b, ok } of results) {
+    const how = a.node.segment === b.node.segment ? 'same segment' : 'across the ToR';
+    t.ok(ok, `${a.name} (${a.address}) -> ${b.name} (${b.address}), ${how}`);
+  }
+  return pairs.length;
+}
+
+/**
+ * The design in the kernel: a block of the same segment goes straight to its node; a block of
+ * the other segment goes to this segment's ToR address (no IPIP here); own block blackholed.
+ */
+async function checkKernelRoutes(t: Test, plan: LabPlan): Promise<void> {
+  for (const n of plan.nodes) {
+    const r = await sh('ip', ['-n', n.ns, '-json', 'route', 'show', 'proto', '186']);
+    const routes = JSON.parse(r.out || '[]') as { dst: string; gateway?: string; type?: string }[];
+    for (const o of plan.nodes) {
+      const route = routes.find((x) => x.dst === o.block);
+      if (o === n) {
+        t.equal(route?.type, 'blackhole', `${n.name}: own block ${o.block} is a blackhole`);
+      } else if (o.segment === n.segment) {
+        t.equal(route?.gateway, o.address, `${n.name}: ${o.block} direct via ${o.name}`);
+      } else {
+        t.equal(route?.gateway, n.segment.torAddress, `${n.name}: ${o.block} via the ToR`);
+      }
+    }
+  }
+}
+
+function labContext(lines: string[]): LabContext {
+  return {
+    run: realRunner,
+    spawn: realSpawner,
+    say: (s) => lines.push(s),
+    log: pino({ level: 'silent' }),
+  };
+}
+
 function e2eSkip(): string | false {
   if (process.getuid?.() !== 0) return 'not root: the lab needs network namespaces';
   if (torMissing('frr') && torMissing('bird')) return 'neither FRR nor BIRD 2 is installed';
@@ -118,12 +168,7 @@ function e2eSkip(): string | false {
 
 t.test('lab up, all pods reach each other, lab down', { skip: e2eSkip() }, async (t) => {
   const lines: string[] = [];
-  const ctx: LabContext = {
-    run: realRunner,
-    spawn: realSpawner,
-    say: (s) => lines.push(s),
-    log: pino({ level: 'silent' }),
-  };
+  const ctx = labContext(lines);
   const where = { prefix: PREFIX, stateDir: STATE_DIR };
   t.teardown(async () => {
     await labDown(ctx, where).catch(() => undefined);
@@ -148,20 +193,8 @@ t.test('lab up, all pods reach each other, lab down', { skip: e2eSkip() }, async
   t.comment(lines.join('\n'));
   const plan = buildPlan({ prefix: PREFIX, stateDir: STATE_DIR, ...state.size });
 
-  // Our own ping per ordered pair of pods, independent of the lab's matrix code.
-  const pods = allPods(plan);
-  const ping = pingCommand();
-  const pairs = pods.flatMap((a) => pods.filter((b) => b !== a).map((b) => [a, b] as const));
-  const results = await Promise.all(
-    pairs.map(async ([a, b]) => {
-      const r = await sh('ip', ['netns', 'exec', a.ns, ...ping, '-c', '1', '-W', '2', b.address]);
-      return { a, b, ok: r.code === 0 };
-    }),
-  );
-  for (const { a, b, ok } of results) {
-    const how = a.node.segment === b.node.segment ? 'same segment' : 'across the ToR';
-    t.ok(ok, `${a.name} (${a.address}) -> ${b.name} (${b.address}), ${how}`);
-  }
+  const pairs = await pingEveryPair(t, plan);
+  await checkKernelRoutes(t, plan);
 
   // Every session Established, as the CLI reports it from inside each node.
   const cli = cliCommand('auto');
@@ -199,7 +232,7 @@ t.test('lab up, all pods reach each other, lab down', { skip: e2eSkip() }, async
   const status = await lab('status');
   const tStatus = Date.now() - t1;
   t.equal(status.code, 0, `lab status exits 0 ${status.err}`);
-  t.match(status.out, `${pairs.length}/${pairs.length} pairs answered`, 'the matrix is all green');
+  t.match(status.out, `${pairs}/${pairs} pairs answered`, 'the matrix is all green');
   for (const n of plan.nodes) t.match(status.out, `=== ${n.name} (${n.ns}): podbgp show peers`);
 
   const pids = (await readState(STATE_DIR))!.processes.map((p) => p.pid);
@@ -227,4 +260,57 @@ t.test('lab up, all pods reach each other, lab down', { skip: e2eSkip() }, async
   t.comment(
     `timings: up ${tUp} ms, status ${tStatus} ms, down ${tDown} ms (runner ${state.cli.argv.includes('tsx') ? 'tsx' : 'dist'})`,
   );
+});
+
+t.test(
+  'the same lab with a BIRD 2 ToR',
+  {
+    skip:
+      e2eSkip() ||
+      (torMissing('bird') ?? false) ||
+      (torMissing('frr') === null ? false : 'FRR is missing, so the test above already used BIRD'),
+  },
+  async (t) => {
+    const lines: string[] = [];
+    const ctx = labContext(lines);
+    const where = { prefix: PREFIX, stateDir: STATE_DIR };
+    t.teardown(async () => {
+      await labDown(ctx, where).catch(() => undefined);
+    });
+    await labDown(ctx, where);
+    try {
+      const state = await labUp(ctx, { ...where, tor: 'bird', convergeTimeoutMs: 40_000 });
+      t.equal(state.tor, 'bird', 'BIRD is the ToR');
+    } catch (err) {
+      t.fail(`lab up --tor bird: ${(err as Error).message}\n${lines.join('\n')}`);
+      return;
+    }
+    const plan = buildPlan({ prefix: PREFIX, stateDir: STATE_DIR });
+    await pingEveryPair(t, plan);
+    await checkKernelRoutes(t, plan);
+    const r = await labDown(ctx, where);
+    t.equal(r.namespaces, plan.namespaces.length, 'down removed every namespace');
+  },
+);
+
+t.test('the ping matrix shows each failed pair', async (t) => {
+  const plan = buildPlan({
+    prefix: PREFIX,
+    stateDir: STATE_DIR,
+    nodesPerSegment: 1,
+    podsPerNode: 1,
+  });
+  const [a, b] = allPods(plan);
+  const text = formatMatrix(
+    plan,
+    [
+      { from: a.name, to: b.name, fromAddress: a.address, toAddress: b.address, ok: true },
+      { from: b.name, to: a.name, fromAddress: b.address, toAddress: a.address, ok: false },
+    ],
+    false,
+  );
+  const rows = text.split('\n');
+  t.match(rows[1], new RegExp(`^${a.name}\\s+-\\s+ok$`), 'a -> b answered');
+  t.match(rows[2], new RegExp(`^${b.name}\\s+XX\\s+-$`), 'b -> a did not');
+  t.equal(rows[3], '1/2 pairs answered');
 });
