@@ -2,6 +2,7 @@
 // distinct attribute sets and AS paths of length 1-8 into Loc-RIB, then withdraws them all
 // (by UPDATE, and again by session loss). Prints time and heap bytes per route. Not a test.
 // Run: node --expose-gc --import tsx bench/rib.ts [--sizes 100000,1000000] [--listener]
+//      [--out-peers N]  (N iBGP peers also receive the table: Adj-RIB-Out generation included)
 
 import { execSync } from 'node:child_process';
 import os from 'node:os';
@@ -17,6 +18,7 @@ const args = process.argv.slice(2);
 const sizesArg = args.includes('--sizes') ? args[args.indexOf('--sizes') + 1] : '100000,1000000';
 const sizes = sizesArg.split(',').map(Number);
 const withListener = args.includes('--listener');
+const outPeers = args.includes('--out-peers') ? Number(args[args.indexOf('--out-peers') + 1]) : 0;
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) {
@@ -151,6 +153,18 @@ function run(n: number): void {
     localAsn: 65000,
   });
   rib.established(peer, facts, sink);
+  const sent = { n: 0 };
+  const counting = {
+    send: (u: { kind: string; prefixes?: PrefixList }) => {
+      sent.n += u.prefixes?.length ?? 0;
+      return true;
+    },
+  };
+  for (let i = 0; i < outPeers; i++) {
+    const address = `10.0.${i >> 8}.${i & 255}`;
+    const p = rib.registerPeer({ id: `ibgp${i}`, address, asn: 65000, localAsn: 65000 });
+    rib.established(p, { ...facts, routerId: address, localAddress: '10.255.0.1' }, counting);
+  }
   const heap0 = settle();
   const rss0 = process.memoryUsage().rss;
   const cpu0 = process.cpuUsage();
@@ -175,7 +189,8 @@ function run(n: number): void {
   const fmt = (x: number): string => x.toFixed(0).padStart(8);
   console.log(
     `${String(n).padStart(8)} prefixes, ${announces.length} UPDATEs, ${st.attributeSets} interned sets` +
-      (withListener ? `, ${changes.n} best-path changes` : ''),
+      (withListener ? `, ${changes.n} best-path changes` : '') +
+      (outPeers ? `, ${outPeers} iBGP peers sent ${sent.n} prefixes` : ''),
   );
   console.log(
     `  insert into Loc-RIB   ${fmt(insertMs)} ms  (${((insertMs * 1e6) / n).toFixed(0)} ns/route, CPU ${((cpu1.user + cpu1.system) / 1000).toFixed(0)} ms)`,
@@ -197,5 +212,7 @@ try {
 } catch {
   console.log(os.cpus()[0]?.model ?? 'unknown cpu');
 }
-console.log(`listener: ${withListener ? 'on (kernel-style best-path changes built)' : 'off'}`);
+console.log(
+  `listener: ${withListener ? 'on (kernel-style best-path changes built)' : 'off'}; iBGP receivers: ${outPeers}`,
+);
 for (const n of sizes) run(n);

@@ -5,6 +5,64 @@
 
 import type { AttrTable, RouteAttrs } from './attrs.js';
 import type { PrefixKey } from './types.js';
+import { V4Table, type PrefixTable } from './v4-table.js';
+
+function keyTable<V>(afi: 1 | 2): PrefixTable<PrefixKey, V> {
+  return afi === 1
+    ? (new V4Table<V>() as unknown as PrefixTable<PrefixKey, V>)
+    : new Map<PrefixKey, V>();
+}
+
+/**
+ * A set of prefixes taken in insertion order: a membership table plus a queue (IPv4 keys stay
+ * unboxed doubles in the array). Each prefix is queued at most once while it is a member, so
+ * the queue is bounded by the table size.
+ */
+export class DirtyKeys {
+  private readonly member: PrefixTable<PrefixKey, true>;
+  private queue: PrefixKey[] = [];
+  private head = 0;
+
+  constructor(afi: 1 | 2) {
+    this.member = keyTable<true>(afi);
+  }
+
+  get size(): number {
+    return this.member.size;
+  }
+
+  add(key: PrefixKey): void {
+    if (this.member.get(key) !== undefined) return;
+    this.member.set(key, true);
+    this.queue.push(key);
+  }
+
+  delete(key: PrefixKey): void {
+    // The queue entry stays; take() skips keys that are no longer members.
+    this.member.delete(key);
+  }
+
+  take(): PrefixKey | undefined {
+    const q = this.queue;
+    while (this.head < q.length) {
+      const key = q[this.head++];
+      if (this.member.delete(key)) {
+        if (this.head > 4096 && this.head * 2 > q.length) {
+          this.queue = q.slice(this.head);
+          this.head = 0;
+        }
+        return key;
+      }
+    }
+    this.queue = [];
+    this.head = 0;
+    return undefined;
+  }
+
+  clear(): void {
+    for (let k = this.take(); k !== undefined; k = this.take());
+  }
+}
 
 export interface Chunk {
   withdrawals: PrefixKey[];
@@ -14,9 +72,9 @@ export interface Chunk {
 
 export class AdjRibOut {
   /** What the peer holds from us: prefix -> interned exported attributes. */
-  readonly sent = new Map<PrefixKey, RouteAttrs>();
+  readonly sent: PrefixTable<PrefixKey, RouteAttrs>;
   /** Prefixes whose wanted state may differ from `sent`. */
-  readonly dirty = new Set<PrefixKey>();
+  readonly dirty: DirtyKeys;
   /** A walk over every Loc-RIB prefix (initial table, refresh, soft reset out), or null. */
   cursor: Iterator<PrefixKey> | null = null;
   /** The cursor re-sends prefixes even when unchanged (ROUTE-REFRESH). */
@@ -25,7 +83,10 @@ export class AdjRibOut {
   constructor(
     readonly afi: 1 | 2,
     readonly addPathSend: boolean,
-  ) {}
+  ) {
+    this.sent = keyTable<RouteAttrs>(afi);
+    this.dirty = new DirtyKeys(afi);
+  }
 
   get idle(): boolean {
     return this.dirty.size === 0 && this.cursor === null;
@@ -64,8 +125,7 @@ export class AdjRibOut {
       if (list) list.push(key);
       else groups.set(held, [key]);
     };
-    for (const key of this.dirty) {
-      this.dirty.delete(key);
+    for (let key = this.dirty.take(); key !== undefined; key = this.dirty.take()) {
       one(key, false);
       if (++n >= limit) return { withdrawals, groups };
     }
@@ -86,7 +146,6 @@ export class AdjRibOut {
   /** Forgets everything (session down); returns the held sets to the table. */
   clear(table: AttrTable): void {
     for (const a of this.sent.values()) table.release(a);
-    this.sent.clear();
     this.dirty.clear();
     this.cursor = null;
   }

@@ -39,6 +39,8 @@ export class PeerState implements RibPeer, RouteSource, ExportSource, ExportTarg
   sink: UpdateSink | null = null;
   /** The sink said "stop" and has not said `sinkWritable` since. */
   blocked = false;
+  /** In the RIB's set of peers to flush at the end of the operation. */
+  pending = false;
   /** End-of-RIB still owed after the initial table. */
   eorPending = false;
   /** Accepted routes per family index (0 IPv4, 1 IPv6). */

@@ -315,6 +315,7 @@ export class Rib implements RibApi {
     // RFC 2918 §4: re-advertise the Adj-RIB-Out for the family.
     out.cursor = this.tables[fi].keys();
     out.cursorForce = true;
+    ps.pending = true;
     this.pendingPeers.add(ps);
     this.endOp();
   }
@@ -348,6 +349,7 @@ export class Rib implements RibApi {
       const out = ps.out[fi];
       if (out && out.cursor === null) out.cursor = this.tables[fi].keys();
     }
+    ps.pending = true;
     this.pendingPeers.add(ps);
     this.endOp();
   }
@@ -680,9 +682,12 @@ export class Rib implements RibApi {
         const out = p.out[fi]!;
         // Nothing to do for a peer that will get nothing and holds nothing (e.g. the source of
         // a full table): skipping it keeps its to-do empty.
-        if ((best === null || best.source === p) && !out.sent.has(key)) continue;
+        if ((best === null || best.source === p) && out.sent.get(key) === undefined) continue;
         out.dirty.add(key);
-        this.pendingPeers.add(p);
+        if (!p.pending) {
+          p.pending = true;
+          this.pendingPeers.add(p);
+        }
       }
     }
     if (this.onChanges && nexthopSignature(head) !== oldSig) this.emitChange(fi, key, head);
@@ -856,6 +861,7 @@ export class Rib implements RibApi {
       if (at >= 0) list.splice(at, 1);
     }
     this.pendingPeers.delete(ps);
+    ps.pending = false;
   }
 
   /** Ends a public operation: delivers best-path changes and events, flushes or arms MRAI. */
@@ -877,6 +883,7 @@ export class Rib implements RibApi {
     const peers = [...this.pendingPeers];
     this.pendingPeers.clear();
     for (const ps of peers) {
+      ps.pending = false;
       const mrai = ps.config.mraiMs ?? 0;
       if (mrai <= 0) this.flushPeer(ps);
       else if (ps.mraiTimer === null) {

@@ -7,6 +7,12 @@ const EMPTY = -1;
 const TOMBSTONE = -2;
 const MIN_BITS = 10;
 
+let seedCounter = 0x2545f491;
+function nextSeed(): number {
+  seedCounter = (seedCounter + 0x9e3779b9) | 0;
+  return seedCounter;
+}
+
 /** The subset of Map the RIB uses, so IPv4 (this class) and IPv6 (a Map) tables look alike. */
 export interface PrefixTable<K, V> {
   readonly size: number;
@@ -32,11 +38,18 @@ export class V4Table<V> implements PrefixTable<number, V> {
     return this.live;
   }
 
+  /**
+   * Each table (and each rehash) hashes with its own seed: filling one table while walking
+   * another in slot order would otherwise pile keys into a few long probe runs.
+   */
+  private seed = nextSeed();
+
   private slot(key: number): number {
-    // Fibonacci hashing of the address mixed with the length.
-    const addr = (key / 64) >>> 0;
-    const len = key % 64;
-    return Math.imul(addr ^ (len << 26) ^ (len << 5), 0x9e3779b1) >>> (32 - this.bits);
+    // The murmur3 finaliser over the address, the length and the seed.
+    let h = ((key / 64) >>> 0) ^ Math.imul(key % 64, 0x27d4eb2f) ^ this.seed;
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    return (h ^ (h >>> 16)) >>> (32 - this.bits);
   }
 
   get(key: number): V | undefined {
@@ -86,6 +99,8 @@ export class V4Table<V> implements PrefixTable<number, V> {
         keys[i] = TOMBSTONE;
         this.vals[i] = null;
         this.live--;
+        // Mostly tombstones: rebuild smaller so probes stay short (running iterators restart).
+        if (this.bits > MIN_BITS && this.live * 8 < mask + 1) this.rehash(this.bits - 2);
         return true;
       }
       if (k === EMPTY) return false;
@@ -103,6 +118,7 @@ export class V4Table<V> implements PrefixTable<number, V> {
     this.used = 0;
     this.live = 0;
     this.version++;
+    this.seed = nextSeed();
     for (let i = 0; i < oldKeys.length; i++) {
       const k = oldKeys[i];
       if (k >= 0) {
@@ -120,12 +136,14 @@ export class V4Table<V> implements PrefixTable<number, V> {
   /** Live iteration: deletions during it are safe; a rehash (growth) restarts it. */
   *entries(): Generator<[number, V]> {
     let version = this.version;
-    for (let i = 0; i < this.keysArr.length; i++) {
+    for (let i = 0; ; i++) {
+      // Checked before the bound: a rehash may have made the array shorter than `i`.
       if (version !== this.version) {
         version = this.version;
         i = -1;
         continue;
       }
+      if (i >= this.keysArr.length) break;
       const k = this.keysArr[i];
       if (k >= 0) yield [k, this.vals[i] as V];
     }

@@ -52,3 +52,17 @@ t.test('iteration with deletions and growth visits every key that stays', async 
   table.set(v4Key(0, 0), 7);
   t.equal(table.get(v4Key(0, 0)), 7, 'key 0 (the default route) is stored');
 });
+
+t.test('deleting everything while iterating (the table shrinks under the iterator)', async (t) => {
+  for (const n of [100, 1025, 5000, 70000]) {
+    const table = new V4Table<number>();
+    for (let i = 0; i < n; i++) table.set(v4Key(i * 64, 26), i);
+    const seen = new Set<number>();
+    for (const [k] of table) {
+      seen.add(k);
+      table.delete(k);
+    }
+    t.equal(seen.size, n, `${n}: every key visited`);
+    t.equal(table.size, 0, `${n}: nothing left`);
+  }
+});
