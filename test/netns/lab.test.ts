@@ -147,6 +147,15 @@ async function checkKernelRoutes(t: Test, plan: LabPlan): Promise<void> {
   }
 }
 
+/** Not gone and not a zombie (an exited child this process has not reaped yet). */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 function labContext(lines: string[]): LabContext {
   return {
     run: realRunner,
@@ -244,15 +253,7 @@ t.test('lab up, all pods reach each other, lab down', { skip: e2eSkip() }, async
     .split('\n')
     .filter((l) => l.startsWith(PREFIX));
   t.same(left, [], 'no pbl- namespace left');
-  // Gone, or a zombie not yet reaped by this process (their parent): exited either way.
-  const alive = pids.filter((pid) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return !/^\d+ \(.*\) Z/s.test(stat);
-    } catch {
-      return false;
-    }
-  });
+  const alive = pids.filter(running);
   t.same(alive, [], 'no lab process left');
   t.notOk(existsSync(STATE_DIR), 'state dir removed');
   const again = await lab('down');
@@ -288,8 +289,18 @@ t.test(
     const plan = buildPlan({ prefix: PREFIX, stateDir: STATE_DIR });
     await pingEveryPair(t, plan);
     await checkKernelRoutes(t, plan);
+    // `down` without the state file (lost, or deleted by hand) still finds everything by the
+    // namespace prefix and the processes inside those namespaces.
+    const pids = (await readState(STATE_DIR))!.processes.map((p) => p.pid);
+    await rm(join(STATE_DIR, 'state.json'));
     const r = await labDown(ctx, where);
     t.equal(r.namespaces, plan.namespaces.length, 'down removed every namespace');
+    const left = (await sh('ip', ['netns', 'list'])).out
+      .split('\n')
+      .filter((l) => l.startsWith(PREFIX));
+    t.same(left, [], 'no pbl- namespace left');
+    t.same(pids.filter(running), [], 'no lab process left');
+    await rm(STATE_DIR, { recursive: true, force: true });
   },
 );
 
