@@ -59,7 +59,8 @@ export const command: CommandModule = {
       .option('runner', {
         choices: ['auto', 'dist', 'tsx'] as const,
         default: 'auto' as const,
-        describe: 'run podbgp from dist/ (built) or src/ through tsx (auto: dist if built)',
+        describe:
+          'run podbgp from dist/ or from src/ through tsx (auto: dist when it is newer than every source file)',
       })
       .option('log-level', {
         type: 'string',
