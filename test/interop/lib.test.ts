@@ -5,6 +5,7 @@ import t from 'tap';
 import {
   Cleanup,
   birdPeerConfig,
+  exabgpAttribute,
   exabgpNeighbor,
   frrPeerConfig,
   gobgpPeerConfig,
@@ -222,5 +223,25 @@ t.test(
       what: 'withdrawal at BIRD',
     });
     t.pass('an API withdraw reached BIRD');
+    // A raw attribute replacing ORIGIN with the invalid value 7: RFC 7606 §7.1 says treat-as-withdraw,
+    // so BIRD keeps the session and does not install the route.
+    await exa.send(
+      `neighbor ${link.b.v4} announce route 10.121.9.0/24 next-hop self ${exabgpAttribute(1, 0x40, '07')}`,
+    );
+    await exa.send(`neighbor ${link.b.v4} announce route 10.121.8.0/24 next-hop self`);
+    await waitFor(async () => (await bird.cli('show route')).includes('10.121.8.0/24'), {
+      timeoutMs: 30_000,
+      what: 'the well-formed route sent after the malformed one',
+    });
+    t.notMatch(
+      await bird.cli('show route'),
+      /10\.121\.9\.0\/24/,
+      'the route with ORIGIN 7 was not installed',
+    );
+    t.equal(
+      await bird.bgpState('exa'),
+      'Established',
+      'the session survived the malformed attribute',
+    );
   },
 );

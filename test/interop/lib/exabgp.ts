@@ -196,3 +196,18 @@ export function exabgpNeighbor(o: ExabgpNeighborOptions): string {
     '',
   ].join('\n');
 }
+
+/**
+ * ExaBGP's generic attribute syntax, for raw (possibly malformed) path attributes in `announce
+ * route` commands or static routes. A code ExaBGP knows (1 ORIGIN, 2 AS_PATH, ...) REPLACES the
+ * attribute ExaBGP would have built, so `exabgpAttribute(1, 0x40, '07')` sends ORIGIN 7 (RFC 7606
+ * §7.1 treat-as-withdraw) and `exabgpAttribute(2, 0x40, '0201')` a truncated AS_PATH. ExaBGP 4.2 has
+ * no command to send whole raw messages; use a plain TCP speaker for broken headers.
+ */
+export function exabgpAttribute(code: number, flags: number, hex: string): string {
+  if (!/^([0-9a-f]{2})*$/i.test(hex)) throw new Error(`exabgpAttribute: not hex: ${hex}`);
+  // ExaBGP needs at least one data byte after 0x; an empty value cannot be expressed.
+  if (hex.length === 0)
+    throw new Error('exabgpAttribute: ExaBGP cannot send an empty attribute value');
+  return `attribute [ 0x${code.toString(16).padStart(2, '0')} 0x${flags.toString(16).padStart(2, '0')} 0x${hex} ]`;
+}
