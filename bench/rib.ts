@@ -177,15 +177,21 @@ function run(n: number): void {
   const st = rib.stats();
   if (st.prefixes[0] !== n) throw new Error(`Loc-RIB holds ${st.prefixes[0]}, expected ${n}`);
   t = performance.now();
+  let c = process.cpuUsage();
   for (const u of withdraws) rib.applyUpdate(peer, u);
   const withdrawMs = performance.now() - t;
+  const withdrawCpu = process.cpuUsage(c);
   if (rib.stats().prefixes[0] !== 0) throw new Error('withdrawal left routes');
   const heap2 = settle();
   for (const u of announces) rib.applyUpdate(peer, u);
   t = performance.now();
+  c = process.cpuUsage();
   rib.peerDown(peer, { graceful: false });
   const downMs = performance.now() - t;
+  const downCpu = process.cpuUsage(c);
   if (rib.stats().prefixes[0] !== 0) throw new Error('session loss left routes');
+  if (outPeers)
+    console.log('  (with receivers, the counts below are cumulative over the four phases)');
   const fmt = (x: number): string => x.toFixed(0).padStart(8);
   console.log(
     `${String(n).padStart(8)} prefixes, ${announces.length} UPDATEs, ${st.attributeSets} interned sets` +
@@ -198,10 +204,11 @@ function run(n: number): void {
   console.log(
     `  heap per route        ${fmt((heap1 - heap0) / n)} bytes  (heap +${((heap1 - heap0) / 2 ** 20).toFixed(1)} MiB, RSS +${((rssPeak - rss0) / 2 ** 20).toFixed(1)} MiB during insert)`,
   );
+  const cpuMs = (u: NodeJS.CpuUsage): string => ((u.user + u.system) / 1000).toFixed(0);
   console.log(
-    `  withdraw by UPDATE    ${fmt(withdrawMs)} ms  (heap left ${((heap2 - heap0) / 2 ** 20).toFixed(1)} MiB)`,
+    `  withdraw by UPDATE    ${fmt(withdrawMs)} ms  (CPU ${cpuMs(withdrawCpu)} ms; heap left ${((heap2 - heap0) / 2 ** 20).toFixed(1)} MiB)`,
   );
-  console.log(`  withdraw by peerDown  ${fmt(downMs)} ms`);
+  console.log(`  withdraw by peerDown  ${fmt(downMs)} ms  (CPU ${cpuMs(downCpu)} ms)`);
 }
 
 console.log(
