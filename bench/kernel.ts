@@ -3,6 +3,7 @@
 // ratio, then measures single-route change latency (update() -> route seen by `ip monitor`).
 // Run as root: npx tsx bench/kernel.ts [routes=100000] [rounds=2]
 import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
@@ -42,6 +43,29 @@ function rawBatch(lines: string): Promise<number> {
   });
 }
 
+/** CPU seconds used so far by this process and its waited-for children (ip), from /proc. */
+function cpuSeconds(): { self: number; children: number } {
+  // proc(5): fields 14-17 are utime, stime, cutime, cstime in clock ticks (USER_HZ = 100).
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const tick = (i: number): number => Number(f[i - 3]) / 100;
+  return { self: tick(14) + tick(15), children: tick(16) + tick(17) };
+}
+
+interface Sample {
+  wall: number;
+  cpu: number;
+}
+
+async function measure(fn: () => Promise<void>): Promise<Sample> {
+  const c0 = cpuSeconds();
+  const t0 = performance.now();
+  await fn();
+  const wall = performance.now() - t0;
+  const c1 = cpuSeconds();
+  return { wall, cpu: (c1.self - c0.self + c1.children - c0.children) * 1000 };
+}
+
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 === 1 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -78,32 +102,36 @@ async function main(): Promise<void> {
   const desired = prefixes.map((prefix) => ({ prefix, nexthops: [NH] }));
   const log = pino({ level: 'warn' });
 
-  const raw = { install: [] as number[], remove: [] as number[] };
-  const ours = { install: [] as number[], remove: [] as number[] };
+  const raw = { install: [] as Sample[], remove: [] as Sample[] };
+  const ours = { install: [] as Sample[], remove: [] as Sample[] };
   let latencies: number[] = [];
 
   for (let round = 0; round < ROUNDS; round++) {
-    raw.install.push(await rawBatch(addLines));
+    raw.install.push(await measure(() => rawBatch(addLines).then(() => undefined)));
     if (countRoutes() !== COUNT) throw new Error('raw install incomplete');
-    raw.remove.push(await rawBatch(delLines));
+    raw.remove.push(await measure(() => rawBatch(delLines).then(() => undefined)));
     if (countRoutes() !== 0) throw new Error('raw remove incomplete');
 
     const sync = new KernelSync({ runner: new IpCommandRunner({ netns: NS }), logger: log });
     await sync.start();
     sync.markConverged();
     await sync.idle();
-    let t0 = performance.now();
-    sync.setRoutes(desired);
-    await sync.idle();
-    ours.install.push(performance.now() - t0);
+    ours.install.push(
+      await measure(async () => {
+        sync.setRoutes(desired);
+        await sync.idle();
+      }),
+    );
     if (countRoutes() !== COUNT) throw new Error('podbgp install incomplete');
 
     if (round === ROUNDS - 1) latencies = await measureLatency(sync, 30);
 
-    t0 = performance.now();
-    sync.setRoutes([]);
-    await sync.idle();
-    ours.remove.push(performance.now() - t0);
+    ours.remove.push(
+      await measure(async () => {
+        sync.setRoutes([]);
+        await sync.idle();
+      }),
+    );
     if (countRoutes() !== 0) throw new Error('podbgp remove incomplete');
     await sync.stop();
   }
@@ -114,11 +142,16 @@ async function main(): Promise<void> {
     `machine: ${cpus().length} CPUs, ${cpus()[0]?.model ?? '?'}, ${new Date().toISOString()}`,
   );
   for (const phase of ['install', 'remove'] as const) {
-    const r = median(raw[phase]);
-    const o = median(ours[phase]);
+    const r = median(raw[phase].map((x) => x.wall));
+    const o = median(ours[phase].map((x) => x.wall));
+    const rc = median(raw[phase].map((x) => x.cpu));
+    const oc = median(ours[phase].map((x) => x.cpu));
     console.log(
-      `${phase.padEnd(8)} raw ip -batch ${fmt(r)}  podbgp ${fmt(o)}  ratio ${(o / r).toFixed(2)}x` +
-        `   (raw ${raw[phase].map(fmt).join(', ')}; podbgp ${ours[phase].map(fmt).join(', ')})`,
+      `${phase.padEnd(8)} wall: raw ip -batch ${fmt(r)}  podbgp ${fmt(o)}  ratio ${(o / r).toFixed(2)}x` +
+        `   (raw ${raw[phase].map((x) => fmt(x.wall)).join(', ')}; podbgp ${ours[phase].map((x) => fmt(x.wall)).join(', ')})`,
+    );
+    console.log(
+      `${''.padEnd(8)} cpu (node + ip): raw ${fmt(rc)}  podbgp ${fmt(oc)}  ratio ${(oc / rc).toFixed(2)}x`,
     );
   }
   console.log(

@@ -61,11 +61,13 @@ export async function runBatch(
 /**
  * One `ip -force -batch -` fed while it runs: lines are written in chunks as they are planned,
  * so the kernel works on the first chunk while the next one is computed. Falls back to a single
- * write when the runner cannot stream. `onOpen` runs once, just before ip starts.
+ * write when the runner cannot stream. `onOpen` runs once, just before ip starts. Items are kept
+ * (to map results back); their lines are not, since 100,000 live strings cost GC time.
  */
-export class BatchStream<T extends { line: string }> {
-  readonly ops: T[] = [];
-  private sent = 0;
+export class BatchStream<T> {
+  readonly items: T[] = [];
+  private text = '';
+  private pending = 0;
   private writer: BatchWriter | null = null;
   private opened = false;
 
@@ -74,20 +76,22 @@ export class BatchStream<T extends { line: string }> {
     private readonly onOpen: (expectedLines: number) => void,
   ) {}
 
-  push(op: T): void {
-    this.ops.push(op);
+  push(item: T, line: string): void {
+    this.items.push(item);
+    this.text += line + '\n';
+    this.pending++;
   }
 
   get unsent(): number {
-    return this.ops.length - this.sent;
+    return this.pending;
   }
 
   /** Sends what was pushed so far (streaming runners only). */
   async flush(): Promise<void> {
-    if (this.runner.open === undefined || this.unsent === 0) return;
+    if (this.runner.open === undefined || this.pending === 0) return;
     if (!this.opened) {
       this.opened = true;
-      this.onOpen(this.ops.length);
+      this.onOpen(this.items.length);
       this.writer = this.runner.open(BATCH_ARGS);
     }
     const text = this.take();
@@ -95,23 +99,23 @@ export class BatchStream<T extends { line: string }> {
   }
 
   async finish(): Promise<BatchOutcome> {
-    if (this.ops.length === 0) return { failures: new Map(), fatal: null, exitCode: 0 };
+    if (this.items.length === 0) return { failures: new Map(), fatal: null, exitCode: 0 };
     let res: CommandResult;
     if (this.runner.open === undefined) {
       this.opened = true;
-      this.onOpen(this.ops.length);
+      this.onOpen(this.items.length);
       res = await this.runner.run(BATCH_ARGS, this.take());
     } else {
       await this.flush();
       res = await (this.writer as BatchWriter).end();
     }
-    return outcomeOf(res, this.ops.length);
+    return outcomeOf(res, this.items.length);
   }
 
   private take(): string {
-    let text = '';
-    for (let i = this.sent; i < this.ops.length; i++) text += this.ops[i].line + '\n';
-    this.sent = this.ops.length;
+    const text = this.text;
+    this.text = '';
+    this.pending = 0;
     return text;
   }
 }

@@ -85,7 +85,7 @@ type NexthopDecision =
 
 function decideNexthop(
   text: string,
-  prefix: Prefix,
+  prefixFamily: Prefix['family'],
   mode: IpipMode,
   ctx: PlanContext,
 ): NexthopDecision {
@@ -103,7 +103,7 @@ function decideNexthop(
     };
   }
   const ipip = (): NexthopDecision => {
-    if (addr.family !== 4 || prefix.family !== 4) {
+    if (addr.family !== 4 || prefixFamily !== 4) {
       return {
         ok: false,
         reason: `next hop ${via} is not on a connected segment and IPIP carries IPv4 only`,
@@ -119,7 +119,7 @@ function decideNexthop(
     return { ok: true, nh: { via, dev: ctx.tunnel.name, onlink: true, weight: 1 }, shape: 'ipip' };
   };
   // Calico ipipMode Always: every remote block of an IPv4 pool goes through the tunnel.
-  if (mode === 'Always' && addr.family === 4 && prefix.family === 4) return ipip();
+  if (mode === 'Always' && addr.family === 4 && prefixFamily === 4) return ipip();
   const seg = ctx.topology.lookup(addr);
   if (seg !== null) {
     return { ok: true, nh: { via, dev: seg.dev, onlink: false, weight: 1 }, shape: 'direct' };
@@ -146,7 +146,6 @@ export interface PathPlan {
 
 function planPath(
   family: Prefix['family'],
-  p: Prefix,
   mode: IpipMode,
   nexthops: readonly string[],
   ctx: PlanContext,
@@ -156,7 +155,7 @@ function planPath(
   const seen = new Set<string>();
   let ipipUsed = false;
   for (const text of nexthops) {
-    const d = decideNexthop(text, p, mode, ctx);
+    const d = decideNexthop(text, family, mode, ctx);
     if (!d.ok) {
       skipped.push({ via: text, reason: d.reason });
       continue;
@@ -230,12 +229,25 @@ export function ownBlockPath(family: Prefix['family']): PathPlan {
   return OWN_PATHS[family];
 }
 
-/** The shared plan for a remote prefix (memoized per next-hop list, mode and family). */
-export function remotePath(p: Prefix, nexthops: readonly string[], ctx: PlanContext): PathPlan {
-  const mode = modeFor(p, ctx);
-  if (ctx.memo === undefined) return planPath(p.family, p, mode, nexthops, ctx);
+const OUTER_KEYS: Record<IpipMode, Record<Prefix['family'], string>> = {
+  Always: { 4: 'Always|4', 6: 'Always|6' },
+  CrossSubnet: { 4: 'CrossSubnet|4', 6: 'CrossSubnet|6' },
+  Never: { 4: 'Never|4', 6: 'Never|6' },
+};
+
+/**
+ * The shared plan for a remote prefix of this family and pool mode (memoized per next-hop
+ * list): the hot path of a big table, so it allocates nothing on a memo hit.
+ */
+export function remotePath(
+  family: Prefix['family'],
+  mode: IpipMode,
+  nexthops: readonly string[],
+  ctx: PlanContext,
+): PathPlan {
+  if (ctx.memo === undefined) return planPath(family, mode, nexthops, ctx);
   // Two levels, so the common single-next-hop case looks up the caller's string as is.
-  const outerKey = `${mode}|${p.family}`;
+  const outerKey = OUTER_KEYS[mode][family];
   let inner = ctx.memo.get(outerKey);
   if (inner === undefined) {
     inner = new Map();
@@ -244,7 +256,7 @@ export function remotePath(p: Prefix, nexthops: readonly string[], ctx: PlanCont
   const innerKey = nexthops.length === 1 ? nexthops[0] : nexthops.join(',');
   let path = inner.get(innerKey);
   if (path === undefined) {
-    path = planPath(p.family, p, mode, nexthops, ctx);
+    path = planPath(family, mode, nexthops, ctx);
     inner.set(innerKey, path);
   }
   return path;
@@ -257,7 +269,7 @@ export function planRemote(
   nexthops: readonly string[],
   ctx: PlanContext,
 ): Plan {
-  const path = remotePath(p, nexthops, ctx);
+  const path = remotePath(p.family, modeFor(p, ctx), nexthops, ctx);
   if (path.route === null) {
     return {
       route: null,

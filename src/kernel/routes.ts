@@ -2,7 +2,7 @@
 // printed, and a route `ip monitor route` printed, plus rendering to `ip -batch` lines.
 // Must not run commands or decide shapes (plan.ts does); never renders a line without our proto.
 
-import { canonicalAddr, canonicalPrefix, parseAddr, type Family } from './addr.js';
+import { canonicalAddr, canonicalPrefix, type Family } from './addr.js';
 import { isMainTable, normalizeProtocol, normalizeTable } from './names.js';
 
 export interface KernelNexthop {
@@ -41,8 +41,8 @@ export function routeKey(r: KernelRoute): string {
 
 function gateway(prefixFamily: Family, via: string): string {
   // RFC 5549 style: an IPv4 prefix over an IPv6 next hop needs `via inet6`.
-  const a = parseAddr(via);
-  return a !== null && a.family !== prefixFamily ? `via inet6 ${via}` : `via ${via}`;
+  const viaFamily: Family = via.includes(':') ? 6 : 4;
+  return viaFamily !== prefixFamily ? `via inet6 ${via}` : `via ${via}`;
 }
 
 /** The route in `ip route` syntax, without the command verb (also used for logs and status). */

@@ -8,6 +8,7 @@ import { systemClock } from './clock.js';
 import { RouteMonitor } from './monitor.js';
 import { normalizeProtocol, normalizeTable, spellProtocol, spellTable } from './names.js';
 import {
+  modeFor,
   ownBlockPath,
   parsePools,
   remotePath,
@@ -55,7 +56,6 @@ interface Op {
   key: string | null;
   kind: 'add' | 'replace' | 'del';
   route: KernelRoute | null;
-  line: string;
 }
 
 /** Everything we know about one prefix: one map lookup per route on the hot path. */
@@ -593,9 +593,12 @@ export class KernelSync {
     if (e.own) plan = ownBlockPath(e.family);
     else if (e.nexthops !== null) {
       // Without pools every prefix has the default mode: no need to parse it.
-      const p: Prefix | null =
-        ctx.pools.length === 0 ? { family: e.family, value: 0n, len: 0 } : prefixOf(e);
-      if (p !== null) plan = remotePath(p, e.nexthops, ctx);
+      let mode: IpipMode | null = ctx.defaultMode;
+      if (ctx.pools.length > 0) {
+        const p = prefixOf(e);
+        mode = p === null ? null : modeFor(p, ctx);
+      }
+      if (mode !== null) plan = remotePath(e.family, mode, e.nexthops, ctx);
     }
     e.plan = plan;
     return plan;
@@ -616,7 +619,6 @@ export class KernelSync {
           key: plan.key,
           kind: 'add',
           route: plan.route,
-          line: renderInstall('add', plan.route, this.target, e.key),
         };
       }
       // Before convergence only new prefixes are added: an adopted route is kept as it is.
@@ -626,7 +628,6 @@ export class KernelSync {
         key: plan.key,
         kind: 'replace',
         route: plan.route,
-        line: renderInstall('replace', plan.route, this.target, e.key),
       };
     }
     if (cur === undefined) {
@@ -640,7 +641,6 @@ export class KernelSync {
       key: null,
       kind: 'del',
       route: null,
-      line: renderDelete(e.key, this.target),
     };
   }
 
@@ -649,6 +649,12 @@ export class KernelSync {
     this.dirtyList = [];
     for (const e of list) e.dirty = false;
     return list;
+  }
+
+  /** The `ip -batch` line of an operation. */
+  private lineOf(op: Op): string {
+    if (op.kind === 'del' || op.route === null) return renderDelete(op.entry.key, this.target);
+    return renderInstall(op.kind, op.route, this.target, op.entry.key);
   }
 
   private newBatch(): BatchStream<Op> {
@@ -681,7 +687,7 @@ export class KernelSync {
         // Unchanged prefixes need no work; dirty ones are handled with the dirty list below.
         if (!this.acceptChanged || e.dirty) continue;
         const op = this.diffOne(e, false, ctx);
-        if (op !== null) batch.push(op);
+        if (op !== null) batch.push(op, this.lineOf(op));
         if (batch.unsent >= CHUNK_LINES) await batch.flush();
       }
       for (const e of this.entries.values()) {
@@ -693,7 +699,7 @@ export class KernelSync {
     }
     for (const e of this.takeDirty()) {
       const op = this.diffOne(e, false, ctx);
-      if (op !== null) batch.push(op);
+      if (op !== null) batch.push(op, this.lineOf(op));
       if (batch.unsent >= CHUNK_LINES) await batch.flush();
     }
     await this.apply(batch, 'change', started);
@@ -754,7 +760,7 @@ export class KernelSync {
     const batch = this.newBatch();
     for (const e of [...this.entries.values()]) {
       const op = this.diffOne(e, true, ctx);
-      if (op !== null) batch.push(op);
+      if (op !== null) batch.push(op, this.lineOf(op));
       if (batch.unsent >= CHUNK_LINES) await batch.flush();
     }
     await this.apply(batch, reason, started);
@@ -762,7 +768,7 @@ export class KernelSync {
   }
 
   private async apply(batch: BatchStream<Op>, reason: Reason, started: number): Promise<void> {
-    const ops = batch.ops;
+    const ops = batch.items;
     const report: ReconcileReport = {
       reason,
       added: 0,
@@ -811,8 +817,9 @@ export class KernelSync {
           at: now,
           key: op.key ?? 'del',
         };
-        if (logged.length < MAX_LOGGED) logged.push({ prefix: e.key, error, line: op.line });
-        this.emit('route-error', { prefix: e.key, line: op.line, error });
+        const line = this.lineOf(op);
+        if (logged.length < MAX_LOGGED) logged.push({ prefix: e.key, error, line });
+        this.emit('route-error', { prefix: e.key, line, error });
       }
       if (report.failed > 0) {
         this.log.warn(
