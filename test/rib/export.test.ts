@@ -360,3 +360,53 @@ t.test('ROUTE-REFRESH re-sends the Adj-RIB-Out', async (t) => {
     '10.244.8.0/26',
   ]);
 });
+
+t.test('ADD-PATH send: outbound prefixes carry a path id', async (t) => {
+  const { rib } = makeRib();
+  rib.originate('10.244.7.0/26');
+  const p = rib.registerPeer({ id: 'n', address: '10.0.0.6', asn: 65000, localAsn: 65000 });
+  const sink = new RecordingSink();
+  rib.established(
+    p,
+    facts('10.0.0.6', '10.0.0.1', { addPath: { 'ipv4-unicast': { receive: false, send: true } } }),
+    sink,
+  );
+  const first = sink.updates[0];
+  t.equal(first.kind, 'announce');
+  if (first.kind === 'announce') t.same(Array.from(first.prefixes.pathIds ?? []), [1]);
+});
+
+t.test(
+  'an export policy change (soft reset out) withdraws what the new policy rejects',
+  async (t) => {
+    const policies = compilePolicies(
+      {
+        policies: {
+          all: { terms: [] },
+          only7: {
+            terms: [{ match: { prefixList: [{ prefix: '10.244.7.0/26' }] } }],
+            defaultVerdict: 'reject',
+          },
+        },
+      },
+      { localAsn: 65000 },
+    );
+    const { rib } = makeRib({ policies });
+    rib.originate('10.244.7.0/26');
+    rib.originate('10.244.8.0/26');
+    const cfg = {
+      id: 'e',
+      address: '192.0.2.1',
+      asn: 65001,
+      localAsn: 65000,
+      exportPolicies: ['all'],
+    };
+    const p = rib.registerPeer(cfg);
+    const sink = new RecordingSink();
+    rib.established(p, facts('192.0.2.1', '192.0.2.2'), sink);
+    t.same([...sink.held().keys()].sort(), ['10.244.7.0/26', '10.244.8.0/26']);
+    rib.updatePeer(p, { ...cfg, exportPolicies: ['only7'] });
+    t.same([...sink.held().keys()], ['10.244.7.0/26']);
+    t.ok(sink.withdrawn().includes('10.244.8.0/26'));
+  },
+);
