@@ -588,6 +588,9 @@ async function stopAll(caps: TcpdumpHandle[]): Promise<BgpFlow[]> {
 /** FRR copies the IGP metric of a `network` route (0 here: no IGP) into MED. */
 const FRR_MED0 = 'FRR sends MED 0 on a network statement route (its IGP metric; not configured)';
 
+/** `gobgp global rib add` without `origin` sends ORIGIN incomplete. */
+const GOBGP_ORIGIN = 'ORIGIN incomplete is the gobgp global rib add default (no origin given)';
+
 const BIRD_CAPS =
   (hostname: string, grTime = 120, llgrStale = 3600) =>
   (s: SessionSpec, me: Speaker) => ({
@@ -1460,21 +1463,23 @@ async function scenarioGobgp(cleanup: Cleanup): Promise<Scenario> {
       {
         prefix: '10.8.2.0/24',
         tag: 'as-set',
+        origin: 'incomplete',
         path: [
           { type: 'sequence', asns: [64600] },
           { type: 'set', asns: [64601, 4200000097] },
         ],
-        note: 'gobgp global rib add ... aspath "64600 {64601,4200000097}"',
+        note: 'gobgp global rib add ... aspath "64600 {64601,4200000097}"; ' + GOBGP_ORIGIN,
       },
-      { prefix: '10.8.9.0/24', tag: 'to-withdraw' },
+      { prefix: '10.8.9.0/24', tag: 'to-withdraw', origin: 'incomplete', note: GOBGP_ORIGIN },
       {
         prefix: '2001:db8:800::/48',
         tag: 'communities',
+        origin: 'incomplete',
         med: 81,
         communities: ['65000:810'],
         largeCommunities: [`${G}:8:10`],
       },
-      { prefix: '2001:db8:809::/48', tag: 'to-withdraw' },
+      { prefix: '2001:db8:809::/48', tag: 'to-withdraw', origin: 'incomplete', note: GOBGP_ORIGIN },
     ],
   };
   const bird: Speaker = {
@@ -2114,7 +2119,28 @@ async function main(): Promise<void> {
     for (const f of await readdir(CONFIGS)) await rm(join(CONFIGS, f));
   }
   const out: Written = { entries: [], seen: new Map(), names: new Set() };
-  const scenarios: { name: string; description: string; skipped?: string; phases: Phase[] }[] = [];
+  let scenarios: { name: string; description: string; skipped?: string; phases: Phase[] }[] = [];
+  if (only.length > 0) {
+    // Partial run: keep the other scenarios' fixtures, replace the named ones.
+    const old = JSON.parse(
+      await readFile(join(FIXTURES, 'index.json'), 'utf8').catch(() => '{}'),
+    ) as {
+      scenarios?: typeof scenarios;
+      problems?: string[];
+      fixtures?: IndexEntry[];
+    };
+    for (const e of old.fixtures ?? []) {
+      if (only.includes(e.scenario)) {
+        await rm(join(FIXTURES, e.file), { force: true });
+        continue;
+      }
+      const hex = (await readFile(join(FIXTURES, e.file), 'utf8')).replace(/\s+/g, '');
+      out.entries.push(e);
+      out.names.add(e.file);
+      out.seen.set(`${e.daemon}|${e.type === 'keepalive' ? '' : e.session}|${hex}`, e.file);
+    }
+    scenarios = (old.scenarios ?? []).filter((x) => !only.includes(x.name));
+  }
   for (const [name, needs, run] of plan) {
     if (only.length > 0 && !only.includes(name)) continue;
     const missing = needs.map((d) => available.get(d)).filter(Boolean);
@@ -2148,6 +2174,8 @@ async function main(): Promise<void> {
     }
   }
   out.entries.sort((x, y) => x.file.localeCompare(y.file));
+  const order = plan.map(([name]) => name);
+  scenarios.sort((x, y) => order.indexOf(x.name) - order.indexOf(y.name));
   const index = {
     generatedBy: 'scripts/capture-fixtures.ts',
     note: 'expected = what each daemon was configured to send (see fixtures/README.md); observed = what the capture script’s tiny splitter saw (codes/lengths only, for cross-checks)',
@@ -2156,10 +2184,10 @@ async function main(): Promise<void> {
     problems,
     fixtures: out.entries,
   };
-  const indexPath = join(FIXTURES, only.length > 0 ? `index.partial.json` : 'index.json');
+  const indexPath = join(FIXTURES, 'index.json');
   await writeFile(indexPath, JSON.stringify(index, null, 2) + '\n');
   console.log(`wrote ${out.entries.length} fixtures and ${indexPath}`);
-  if (only.length === 0) {
+  {
     const readmePath = join(FIXTURES, 'README.md');
     const readme = await readFile(readmePath, 'utf8').catch(() => undefined);
     const marker = '\n## Fixture list\n';
