@@ -2,7 +2,8 @@
 // IpCommandRunner; `show routes` / `show kernel` read status(). Knows nothing of BGP.
 // No RFC: the kernel interface is iproute2 (`ip -json`, `ip -batch`, `ip monitor`).
 
-export { KernelSync, diffActual } from './sync.js';
+export { KernelSync } from './sync.js';
+export { diffActual } from './status.js';
 export { IpCommandRunner, type IpCommandRunnerOptions } from './runner.js';
 export { systemClock } from './clock.js';
 export {

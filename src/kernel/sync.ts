@@ -12,7 +12,6 @@ import {
   ownBlockPath,
   parsePools,
   remotePath,
-  shapeOf,
   tunnelWanted,
   type ParsedPool,
   type PathPlan,
@@ -22,20 +21,19 @@ import {
   parseJsonRoute,
   renderDelete,
   renderInstall,
-  renderRoute,
   routeKey,
   type JsonRoute,
   type KernelRoute,
   type MonitorRouteEvent,
   type RouteTarget,
 } from './routes.js';
+import { diffActual, entryStatus, invalidStatus, type Entry } from './status.js';
 import { buildTopology, Topology, type JsonLink, type JsonLinkRoute } from './topology.js';
 import { ensureTunnel, type TunnelState } from './tunnel.js';
 import type {
   Clock,
   CommandRunner,
   DesiredRoute,
-  DriftEntry,
   IpipMode,
   KernelLogger,
   KernelStatus,
@@ -56,32 +54,6 @@ interface Op {
   key: string | null;
   kind: 'add' | 'replace' | 'del';
   route: KernelRoute | null;
-}
-
-/** Everything we know about one prefix: one map lookup per route on the hot path. */
-interface Entry {
-  key: string;
-  /** Address family; the parsed prefix is rebuilt when planning (short-lived, cheap to collect). */
-  family: Family;
-  /** Remote next hops from the RIB, or null if the RIB does not want this prefix. */
-  nexthops: readonly string[] | null;
-  own: boolean;
-  /** The plan computed at the last pass that looked at this prefix (shared between prefixes). */
-  plan: PathPlan | null;
-  /** What the kernel holds with our tag: undefined = nothing, null = a shape we never install. */
-  actual: KernelRoute | null | undefined;
-  actualKey: string | null;
-  error: RouteError | null;
-  dirty: boolean;
-  /** setRoutes() generation that last listed this prefix. */
-  seen: number;
-}
-
-interface RouteError {
-  error: string;
-  at: number;
-  /** The route key (or `del`) that failed: not retried until a full resync or a new input. */
-  key: string;
 }
 
 const MAIN_TABLE = normalizeTable('main');
@@ -1021,47 +993,7 @@ export class KernelSync {
 
   private statusOf(e: Entry): RouteStatus | null {
     const plan = this.started && !e.dirty ? e.plan : this.computePlan(e, this.planContext());
-    const cur = e.actual;
-    const origin: RouteStatus['origin'] = e.own
-      ? 'own'
-      : e.nexthops !== null
-        ? 'remote'
-        : 'adopted';
-    if (plan === null && cur === undefined) return null;
-    const err = e.error;
-    const route = plan?.route ?? (origin === 'adopted' ? (cur ?? null) : null);
-    let installed: boolean;
-    if (plan !== null && plan.route !== null) {
-      installed = cur !== undefined && cur !== null && e.actualKey === plan.key;
-    } else installed = origin === 'adopted' && cur !== undefined;
-    let reason: string | null = null;
-    if (!installed) {
-      if (plan !== null && plan.route === null) reason = plan.reason;
-      else if (err !== null) reason = err.error;
-      else if (!this.isConverged && cur !== undefined)
-        reason = 'waiting for RIB convergence (the kernel holds an older route)';
-      else reason = 'pending';
-    }
-    return {
-      prefix: e.key,
-      installed,
-      shape: plan?.shape ?? (route !== null ? shapeOf(route, this.tunnelName) : null),
-      interfaces: route === null ? [] : route.nexthops.map((n) => n.dev),
-      nexthops:
-        plan?.status ??
-        (route === null
-          ? []
-          : route.nexthops.map((n) => ({
-              via: n.via,
-              dev: n.dev,
-              shape: n.dev === this.tunnelName ? ('ipip' as const) : ('direct' as const),
-            }))),
-      skipped: plan?.skipped ?? [],
-      reason,
-      lastError: err?.error ?? null,
-      lastErrorAt: err?.at ?? null,
-      origin,
-    };
+    return entryStatus(e, plan, this.isConverged, this.tunnelName);
   }
 
   status(): KernelStatus {
@@ -1110,21 +1042,6 @@ function prefixOf(e: Entry): Prefix | null {
   return p.ok ? p.prefix : null;
 }
 
-function invalidStatus(prefix: string, why: string): RouteStatus {
-  return {
-    prefix,
-    installed: false,
-    shape: null,
-    interfaces: [],
-    nexthops: [],
-    skipped: [],
-    reason: why,
-    lastError: null,
-    lastErrorAt: null,
-    origin: 'remote',
-  };
-}
-
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -1142,32 +1059,4 @@ const REASON_RANK: Record<Reason, number> = {
 
 function strongerReason(a: Reason | null, b: Reason): Reason {
   return a === null || REASON_RANK[b] > REASON_RANK[a] ? b : a;
-}
-
-/** What changed between what we believed the kernel held and what it holds. */
-export function diffActual(
-  before: ReadonlyMap<string, KernelRoute | null>,
-  after: ReadonlyMap<string, KernelRoute | null>,
-  t: RouteTarget,
-): DriftEntry[] {
-  const out: DriftEntry[] = [];
-  const show = (r: KernelRoute | null | undefined, prefix: string): string | null =>
-    r === undefined
-      ? null
-      : r === null
-        ? '(a tagged route of a shape we never install)'
-        : renderRoute(r, t, prefix);
-  for (const [k, b] of before) {
-    const a = after.get(k);
-    if (a === undefined) out.push({ prefix: k, expected: show(b, k), found: null });
-    else if (
-      (a === null) !== (b === null) ||
-      (a !== null && b !== null && routeKey(a) !== routeKey(b))
-    ) {
-      out.push({ prefix: k, expected: show(b, k), found: show(a, k) });
-    }
-  }
-  for (const [k, a] of after)
-    if (!before.has(k)) out.push({ prefix: k, expected: null, found: show(a, k) });
-  return out;
 }
