@@ -4,6 +4,12 @@
 import t from 'tap';
 import {
   Cleanup,
+  attachToBridge,
+  createBridge,
+  createVeth,
+  isRoot,
+  makeNode,
+  uniqueName,
   birdPeerConfig,
   exabgpAttribute,
   exabgpNeighbor,
@@ -61,6 +67,51 @@ t.test('splitBgp cuts back-to-back messages and rejects a bad marker', async (t)
   bad[3] = 0;
   t.throws(() => splitBgp(bad), /bad marker/);
 });
+
+const busyboxMissing =
+  (await run('sh', ['-c', 'command -v busybox'])).code !== 0
+    ? 'busybox not installed (Debian package busybox-static)'
+    : false;
+
+t.test(
+  'a bridge joins three namespaces on one segment',
+  { skip: isRoot() ? busyboxMissing : 'needs root' },
+  async (t) => {
+    const cleanup = new Cleanup();
+    t.teardown(() => cleanup.run());
+    const sw = await makeNode(cleanup, 'pibs');
+    const br = uniqueName('pibr');
+    await createBridge(cleanup, sw, br);
+    const hosts: { ns: string; v4: string; v6: string }[] = [];
+    for (let i = 1; i <= 3; i++) {
+      const ns = await makeNode(cleanup, 'pibh');
+      const v4 = `198.51.100.${i}`;
+      const v6 = `2001:db8:b::${i}`;
+      const port = uniqueName('pibp');
+      await createVeth(
+        cleanup,
+        { ns, name: uniqueName('pibh'), addresses: [`${v4}/24`, `${v6}/64`] },
+        { ns: sw, name: port },
+      );
+      await attachToBridge(sw, port, br);
+      hosts.push({ ns, v4, v6 });
+    }
+    for (const target of hosts.slice(1)) {
+      for (const addr of [target.v4, target.v6]) {
+        const args = ['ping', ...(addr.includes(':') ? ['-6'] : []), '-c', '1', '-W', '5', addr];
+        const res = await run('busybox', args, { ns: hosts[0].ns });
+        t.equal(res.code, 0, `ping ${addr} across the bridge`);
+      }
+    }
+    const errors = await cleanup.run();
+    t.same(errors, [], 'cleanup ran without errors');
+    const left = await namespaces();
+    t.notOk(
+      [sw, ...hosts.map((h) => h.ns)].some((n) => left.includes(n)),
+      'namespaces removed',
+    );
+  },
+);
 
 t.test(
   'BIRD and FRR peer, exchange a route, and are captured on the wire',
