@@ -1,27 +1,30 @@
-// The RIB: Adj-RIBs-In (as routes tagged by peer), Loc-RIB (best and ECMP flags on them),
-// Adj-RIBs-Out (state per peer), import/export policy, loop detection, route reflection and the
-// RFC 4724 helper. Owns no sockets and no clock: the session feeds it, timers are injected.
+// The RIB facade the sessions talk to: peer lifecycle, import (normalise, intern, loop checks,
+// import policy, pre-policy store), the RFC 4724 helper timers, and export (reflection rules,
+// export policy, Adj-RIB-Out flushing under backpressure). Loc-RIB itself is loc-rib.ts.
+// Owns no sockets and no clock: the session feeds it, timers are injected.
 // RFC 4271 §3.2, §9.1, §9.2; RFC 4456 §8; RFC 4724 §4.2; RFC 7911; RFC 7606 §2.
 
 import type { Logger } from 'pino';
-import { formatV4Key, parseV4Prefix, canonicalV6Prefix } from '../../protocol/prefix.js';
+import { parseV4Prefix, canonicalV6Prefix } from '../../protocol/prefix.js';
 import type { PathAttributes, PrefixList, UpdateMessage } from '../../protocol/types.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { AdjRibOut } from './adj-rib-out.js';
 import { AttrTable, RouteAttrs, copyWithout } from './attrs.js';
-import {
-  BEST,
-  MULTIPATH,
-  Route,
-  STALE,
-  bestOf,
-  multipathNexthops,
-  selectBest,
-  type DecisionOptions,
-} from './decision.js';
+import { Route, bestOf, type DecisionOptions } from './decision.js';
 import { exportAttributes, mayExport } from './export.js';
 import { PeerState } from './peer.js';
-import { V4Table, type PrefixTable } from './v4-table.js';
+import type { PrefixTable } from './v4-table.js';
+import {
+  FAMILIES,
+  LocRib,
+  familyIndex,
+  keyToString,
+  type LocRibEntry,
+  type RouteView,
+} from './loc-rib.js';
+
+export type { LocRibEntry, RouteView };
+export { FAMILIES };
 import type {
   ApplyResult,
   BestPathChange,
@@ -36,9 +39,6 @@ import type {
   RibTimers,
   UpdateSink,
 } from './types.js';
-
-export const FAMILIES: readonly FamilyName[] = ['ipv4-unicast', 'ipv6-unicast'];
-const familyIndex = (f: FamilyName): number => (f === 'ipv4-unicast' ? 0 : 1);
 
 export interface RibOptions {
   localAsn: number;
@@ -63,26 +63,6 @@ export interface RibOptions {
   onMaxPrefix?: (event: MaxPrefixEvent) => void;
 }
 
-/** A route as shown to `show routes` and tests. */
-export interface RouteView {
-  prefix: string;
-  peer: string;
-  pathId: number;
-  attributes: Readonly<PathAttributes>;
-  nextHop: string;
-  best: boolean;
-  multipath: boolean;
-  stale: boolean;
-  eligible: boolean;
-}
-
-export interface LocRibEntry {
-  prefix: string;
-  best: RouteView | null;
-  nexthops: string[];
-  candidates: RouteView[];
-}
-
 const EMPTY_V4 = new Float64Array(0);
 const IBGP_DROP: (keyof PathAttributes)[] = [
   'mpReach',
@@ -99,23 +79,6 @@ const EBGP_DROP: (keyof PathAttributes)[] = [
 ];
 const LOCAL_ID = 'local';
 
-function keyToString(fi: number, key: PrefixKey): string {
-  return fi === 0 ? formatV4Key(key as number) : (key as string);
-}
-
-/** The de-duplicated next hops of the multipath set as one comparable value. */
-function nexthopSignature(head: Route | null): string | null {
-  if (head === null) return null;
-  if (head.next === null) {
-    if (!(head.flags & BEST)) return null;
-    return head.source.local ? '\0local' : head.attrs.nextHop;
-  }
-  const best = bestOf(head);
-  if (!best) return null;
-  if (best.source.local) return '\0local';
-  return multipathNexthops(head).join(',');
-}
-
 export class Rib implements RibApi {
   private readonly log: Logger;
   private readonly timers: RibTimers;
@@ -129,20 +92,15 @@ export class Rib implements RibApi {
   private readonly attrs: AttrTable;
   /** Interned attributes as exported (Adj-RIB-Out rows hold these). */
   private readonly outAttrs: AttrTable;
-  /** Loc-RIB per family: prefix -> head of its candidate list. */
-  private readonly tables: PrefixTable<PrefixKey, Route>[] = [
-    new V4Table<Route>() as unknown as PrefixTable<PrefixKey, Route>,
-    new Map<PrefixKey, Route>(),
-  ];
+  private readonly loc: LocRib;
+  /** Loc-RIB per family (the LocRib's tables). */
+  private readonly tables: PrefixTable<PrefixKey, Route>[];
   private readonly peers = new Set<PeerState>();
   /** Established peers with an Adj-RIB-Out for the family. */
   private readonly outPeers: PeerState[][] = [[], []];
   private readonly localPeer: PeerState;
   private readonly onChanges: ((changes: BestPathChange[]) => void) | undefined;
   private readonly onMaxPrefix: ((event: MaxPrefixEvent) => void) | undefined;
-  // Per-operation collections, delivered by endOp().
-  private changes: BestPathChange[] = [];
-  private maxEvents: MaxPrefixEvent[] = [];
   private readonly pendingPeers = new Set<PeerState>();
 
   constructor(options: RibOptions) {
@@ -162,6 +120,14 @@ export class Rib implements RibApi {
       resolve ? (nh, afi) => resolve(nh, afi === 1 ? 'ipv4-unicast' : 'ipv6-unicast') : () => true,
     );
     this.outAttrs = new AttrTable(() => true);
+    this.loc = new LocRib(
+      this.attrs,
+      this.opts,
+      options.onBestPathChanges !== undefined,
+      (fi, key, head) => this.markDirty(fi, key, head),
+      (ps, fi, key, pathId) => this.setPre(ps, fi, key, pathId, null),
+    );
+    this.tables = this.loc.tables;
     this.onChanges = options.onBestPathChanges;
     this.onMaxPrefix = options.onMaxPrefix;
     this.localPeer = new PeerState(
@@ -199,7 +165,7 @@ export class Rib implements RibApi {
     const ps = this.state(peer);
     if (ps.up) this.peerDown(ps, { graceful: false });
     this.clearTimers(ps);
-    for (let fi = 0; fi < 2; fi++) this.removeWhere(ps, fi, false);
+    for (let fi = 0; fi < 2; fi++) this.loc.removeWhere(ps, fi, false);
     this.dropPre(ps);
     this.peers.delete(ps);
     this.endOp();
@@ -225,7 +191,7 @@ export class Rib implements RibApi {
         // RFC 4724 §4.2: stale routes of a family the peer no longer preserves (F bit clear, or
         // family gone) are deleted at once; the others wait for End-of-RIB or the stale timer.
         if (!facts.gracefulRestart?.families[fam]?.forwarding || !facts.families.includes(fam)) {
-          this.removeWhere(ps, fi, true);
+          this.loc.removeWhere(ps, fi, true);
           ps.stale[fi] = false;
         }
       }
@@ -240,7 +206,7 @@ export class Rib implements RibApi {
       ps.staleTimer = this.timers.setTimeout(() => {
         ps.staleTimer = null;
         this.log.info({ peer: ps.id }, 'stale timer expired: sweeping stale routes');
-        this.sweepStale(ps);
+        this.loc.sweepStale(ps);
         this.endOp();
       }, staleMs);
     }
@@ -260,11 +226,11 @@ export class Rib implements RibApi {
     for (let fi = 0; fi < 2; fi++) {
       if (graceful && gr.families[FAMILIES[fi]] !== undefined && ps.counts[fi] > 0) {
         // RFC 4724 §4.2: keep the routes, marked stale, while the peer restarts.
-        this.markStale(ps, fi);
+        this.loc.markStale(ps, fi);
         ps.stale[fi] = true;
         anyStale = true;
       } else {
-        this.removeWhere(ps, fi, false);
+        this.loc.removeWhere(ps, fi, false);
         ps.stale[fi] = false;
         ps.pre[fi]?.clear();
       }
@@ -279,7 +245,7 @@ export class Rib implements RibApi {
       ps.restartTimer = this.timers.setTimeout(() => {
         ps.restartTimer = null;
         this.log.info({ peer: ps.id }, 'restart time passed: deleting stale routes');
-        this.sweepStale(ps);
+        this.loc.sweepStale(ps);
         this.endOp();
       }, gr!.restartTimeS * 1000);
     }
@@ -291,7 +257,7 @@ export class Rib implements RibApi {
     const fi = familyIndex(family);
     if (ps.stale[fi]) {
       // RFC 4724 §4.2: End-of-RIB from the restarted peer: what is still stale is gone.
-      this.removeWhere(ps, fi, true);
+      this.loc.removeWhere(ps, fi, true);
       ps.stale[fi] = false;
       if (!ps.stale[0] && !ps.stale[1] && ps.staleTimer !== null) {
         this.timers.clearTimeout(ps.staleTimer);
@@ -397,7 +363,7 @@ export class Rib implements RibApi {
       const key: PrefixKey = fi === 0 ? list.v4[i] : list.v6[i];
       const pathId = ids ? ids[i] : 0;
       if (pre) this.setPre(ps, fi, key, pathId, null);
-      if (this.removeRoute(ps, fi, key, pathId)) result.withdrawn++;
+      if (this.loc.removeRoute(ps, fi, key, pathId)) result.withdrawn++;
     }
   }
 
@@ -439,10 +405,10 @@ export class Rib implements RibApi {
     if (final !== null && ps.importChain.length)
       final = this.runChain(ps.importChain, fi, key, final, this.attrs);
     if (final === null) {
-      this.removeRoute(ps, fi, key, pathId);
+      this.loc.removeRoute(ps, fi, key, pathId);
       return false;
     }
-    return this.upsert(ps, fi, key, pathId, final);
+    return this.loc.upsert(ps, fi, key, pathId, final);
   }
 
   private runChain(
@@ -520,160 +486,8 @@ export class Rib implements RibApi {
     }
   }
 
-  // -------------------------------------------------------------------------------------------
-  // Loc-RIB maintenance
-
-  /** Adds or replaces (source, pathId)'s route for a prefix. False when refused (max-prefix). */
-  private upsert(
-    ps: PeerState,
-    fi: number,
-    key: PrefixKey,
-    pathId: number,
-    attrs: RouteAttrs,
-  ): boolean {
-    const table = this.tables[fi];
-    const head = table.get(key) ?? null;
-    let r = head;
-    let tail: Route | null = null;
-    while (r !== null && (r.source !== ps || r.pathId !== pathId)) {
-      tail = r;
-      r = r.next;
-    }
-    if (r !== null) {
-      r.flags &= ~STALE;
-      if (r.attrs === attrs) return true;
-      const oldBest = bestOf(head);
-      const oldAttrs = oldBest?.attrs;
-      const oldSig = this.onChanges ? nexthopSignature(head) : null;
-      const held = this.attrs.acquire(attrs);
-      this.attrs.release(r.attrs);
-      r.attrs = held;
-      this.decide(fi, key, head, oldBest, oldAttrs, oldSig);
-      return true;
-    }
-    const limit = ps.config.maxPrefixes?.[FAMILIES[fi]];
-    if (limit !== undefined && ps.counts[fi] >= limit) {
-      // RFC 4486 / issue #3: refuse the route and tell the session once; it sends the Cease.
-      if (!ps.maxSignalled[fi]) {
-        ps.maxSignalled[fi] = true;
-        this.maxEvents.push({ peer: ps.id, family: FAMILIES[fi], count: ps.counts[fi] + 1, limit });
-      }
-      return false;
-    }
-    const route = new Route(ps, pathId, this.attrs.acquire(attrs), null, 0);
-    ps.counts[fi]++;
-    if (tail === null) {
-      table.set(key, route);
-      // A first route for the prefix: no old state to compare.
-      if (selectBest(route, this.opts) !== null) this.bestChanged(fi, key, route, null);
-      return true;
-    }
-    const oldBest = bestOf(head);
-    const oldAttrs = oldBest?.attrs;
-    const oldSig = this.onChanges ? nexthopSignature(head) : null;
-    tail.next = route;
-    this.decide(fi, key, head, oldBest, oldAttrs, oldSig);
-    return true;
-  }
-
-  /** Removes (source, pathId)'s route for a prefix; true when there was one. */
-  private removeRoute(ps: PeerState, fi: number, key: PrefixKey, pathId: number): boolean {
-    const table = this.tables[fi];
-    const head = table.get(key);
-    if (head === undefined) return false;
-    let prev: Route | null = null;
-    let r: Route | null = head;
-    while (r !== null && (r.source !== ps || r.pathId !== pathId)) {
-      prev = r;
-      r = r.next;
-    }
-    if (r === null) return false;
-    this.unlink(fi, key, head, prev, r);
-    return true;
-  }
-
-  private unlink(
-    fi: number,
-    key: PrefixKey,
-    head: Route,
-    prev: Route | null,
-    r: Route,
-  ): Route | null {
-    const table = this.tables[fi];
-    const oldBest = bestOf(head);
-    const oldAttrs = oldBest?.attrs;
-    const oldSig = this.onChanges ? nexthopSignature(head) : null;
-    let newHead: Route | null = head;
-    if (prev === null) {
-      newHead = r.next;
-      if (newHead === null) table.delete(key);
-      else table.set(key, newHead);
-    } else {
-      prev.next = r.next;
-    }
-    r.next = null;
-    (r.source as PeerState).counts[fi]--;
-    this.attrs.release(r.attrs);
-    this.decide(fi, key, newHead, oldBest, oldAttrs, oldSig);
-    return newHead;
-  }
-
-  /** Removes a peer's routes of a family (only the stale ones when `staleOnly`). */
-  private removeWhere(ps: PeerState, fi: number, staleOnly: boolean): void {
-    if (ps.counts[fi] === 0) return;
-    const pre = ps.pre[fi];
-    for (const [key, head] of this.tables[fi]) {
-      let h: Route | null = head;
-      let prev: Route | null = null;
-      let r: Route | null = head;
-      while (r !== null) {
-        const next: Route | null = r.next;
-        if (r.source === ps && (!staleOnly || r.flags & STALE)) {
-          if (pre) this.setPre(ps, fi, key, r.pathId, null);
-          h = this.unlink(fi, key, h!, prev, r);
-        } else {
-          prev = r;
-        }
-        r = next;
-      }
-      if (ps.counts[fi] === 0) break;
-    }
-  }
-
-  private markStale(ps: PeerState, fi: number): void {
-    for (const head of this.tables[fi].values()) {
-      for (let r: Route | null = head; r !== null; r = r.next) {
-        if (r.source === ps) r.flags |= STALE;
-      }
-    }
-  }
-
-  private sweepStale(ps: PeerState): void {
-    for (let fi = 0; fi < 2; fi++) {
-      if (!ps.stale[fi]) continue;
-      this.removeWhere(ps, fi, true);
-      ps.stale[fi] = false;
-    }
-  }
-
-  private decide(
-    fi: number,
-    key: PrefixKey,
-    head: Route | null,
-    oldBest: Route | null,
-    oldAttrs: RouteAttrs | undefined,
-    oldSig: string | null,
-  ): void {
-    const best = selectBest(head, this.opts);
-    if (best !== oldBest || (best !== null && best.attrs !== oldAttrs)) {
-      this.bestChanged(fi, key, head, oldSig);
-    } else if (this.onChanges && head !== null && best !== null) {
-      const sig = nexthopSignature(head);
-      if (sig !== oldSig) this.emitChange(fi, key, head);
-    }
-  }
-
-  private bestChanged(fi: number, key: PrefixKey, head: Route | null, oldSig: string | null): void {
+  /** Loc-RIB's best path for a prefix changed: queue it for every peer that may care. */
+  private markDirty(fi: number, key: PrefixKey, head: Route | null): void {
     const peers = this.outPeers[fi];
     if (peers.length) {
       const best = bestOf(head);
@@ -690,40 +504,11 @@ export class Rib implements RibApi {
         }
       }
     }
-    if (this.onChanges && nexthopSignature(head) !== oldSig) this.emitChange(fi, key, head);
-  }
-
-  private emitChange(fi: number, key: PrefixKey, head: Route | null): void {
-    const best = bestOf(head);
-    const family = FAMILIES[fi];
-    const prefix = keyToString(fi, key);
-    if (best === null) this.changes.push({ withdrawn: true, family, prefix });
-    else {
-      this.changes.push({
-        withdrawn: false,
-        family,
-        prefix,
-        nexthops: multipathNexthops(head),
-        local: best.source.local,
-      });
-    }
   }
 
   /** Call after the next-hop resolver's answers may have changed: re-decides affected prefixes. */
   nextHopsChanged(): void {
-    const changed = this.attrs.reresolve();
-    if (changed.size === 0) return;
-    for (let fi = 0; fi < 2; fi++) {
-      for (const [key, head] of this.tables[fi]) {
-        let hit = false;
-        for (let r: Route | null = head; r !== null && !hit; r = r.next) hit = changed.has(r.attrs);
-        if (!hit) continue;
-        // The flags still describe the old decision: take the old state from them.
-        const oldBest = bestOf(head);
-        const oldSig = this.onChanges ? nexthopSignature(head) : null;
-        this.decide(fi, key, head, oldBest, oldBest?.attrs, oldSig);
-      }
-    }
+    this.loc.reresolve();
     this.endOp();
   }
 
@@ -738,13 +523,13 @@ export class Rib implements RibApi {
     const { fi, key } = this.parseKey(prefix);
     const a: PathAttributes = { origin: 0, asPath: [], ...extra };
     const attrs = this.attrs.intern(fi === 0 ? 1 : 2, a);
-    this.upsert(this.localPeer, fi, key, 0, attrs);
+    this.loc.upsert(this.localPeer, fi, key, 0, attrs);
     this.endOp();
   }
 
   withdrawOriginated(prefix: string): void {
     const { fi, key } = this.parseKey(prefix);
-    this.removeRoute(this.localPeer, fi, key, 0);
+    this.loc.removeRoute(this.localPeer, fi, key, 0);
     this.endOp();
   }
 
@@ -866,14 +651,14 @@ export class Rib implements RibApi {
 
   /** Ends a public operation: delivers best-path changes and events, flushes or arms MRAI. */
   private endOp(): void {
-    if (this.changes.length && this.onChanges) {
-      const changes = this.changes;
-      this.changes = [];
+    if (this.loc.changes.length && this.onChanges) {
+      const changes = this.loc.changes;
+      this.loc.changes = [];
       this.onChanges(changes);
     }
-    if (this.maxEvents.length) {
-      const events = this.maxEvents;
-      this.maxEvents = [];
+    if (this.loc.maxEvents.length) {
+      const events = this.loc.maxEvents;
+      this.loc.maxEvents = [];
       for (const e of events) {
         this.log.warn(e, 'max-prefix limit exceeded');
         this.onMaxPrefix?.(e);
@@ -928,34 +713,9 @@ export class Rib implements RibApi {
   // -------------------------------------------------------------------------------------------
   // Inspection (show routes, tests). Not on any hot path.
 
-  private view(fi: number, key: PrefixKey, r: Route): RouteView {
-    return {
-      prefix: keyToString(fi, key),
-      peer: (r.source as PeerState).id,
-      pathId: r.pathId,
-      attributes: r.attrs.attrs,
-      nextHop: r.attrs.nextHop,
-      best: (r.flags & BEST) !== 0,
-      multipath: (r.flags & MULTIPATH) !== 0,
-      stale: (r.flags & STALE) !== 0,
-      eligible: r.attrs.reachable,
-    };
-  }
-
-  *locRib(family: FamilyName): Generator<LocRibEntry> {
-    const fi = familyIndex(family);
-    for (const [key, head] of this.tables[fi]) {
-      const candidates: RouteView[] = [];
-      for (let r: Route | null = head; r !== null; r = r.next)
-        candidates.push(this.view(fi, key, r));
-      const best = bestOf(head);
-      yield {
-        prefix: keyToString(fi, key),
-        best: best ? this.view(fi, key, best) : null,
-        nexthops: best ? multipathNexthops(head) : [],
-        candidates,
-      };
-    }
+  /** Loc-RIB of a family: every prefix with its candidates, best path and ECMP next hops. */
+  locRib(family: FamilyName): Generator<LocRibEntry> {
+    return this.loc.locRib(family);
   }
 
   /** Post-policy Adj-RIB-In (or pre-policy, when kept and asked for). */
@@ -984,7 +744,7 @@ export class Rib implements RibApi {
     }
     for (const [key, head] of this.tables[fi]) {
       for (let r: Route | null = head; r !== null; r = r.next) {
-        if (r.source === ps) yield this.view(fi, key, r);
+        if (r.source === ps) yield this.loc.view(fi, key, r);
       }
     }
   }
