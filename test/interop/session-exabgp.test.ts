@@ -13,6 +13,7 @@ import {
   type ExabgpEvent,
 } from './lib/index.js';
 import {
+  AS_TRANS,
   DAEMON_ASN,
   DAEMON_ROUTES,
   PODBGP_ASN,
@@ -38,7 +39,14 @@ interface ExaUpdate {
   withdraw?: Record<string, { nlri: string }[]>;
 }
 
+/** podbgp's OPEN as ExaBGP decoded it (the `open` API event, direction receive). */
+interface ExaOpen {
+  asn?: number;
+  capabilities?: Record<string, { name?: string; families?: string[]; asn4?: number }>;
+}
+
 interface ExaEventBody {
+  open?: ExaOpen;
   state?: string;
   direction?: string;
   message?: { update?: ExaUpdate };
@@ -140,6 +148,26 @@ const exabgp: DaemonAdapter = {
       shutdown: async () => void (await h.send(`neighbor ${peer} teardown 2`)),
       // ExaBGP reconnects on its own (or accepts podbgp's connection) after a teardown.
       enable: () => Promise.resolve(),
+      negotiatedCapabilities: async () => {
+        const opens = (await h.events()).filter(
+          (e) =>
+            e.type === 'open' &&
+            e.neighbor?.address?.peer === peer &&
+            (e.neighbor as ExaEventBody).direction === 'receive',
+        );
+        const open = (opens.at(-1)?.neighbor as ExaEventBody | undefined)?.open ?? {};
+        const caps = Object.values(open.capabilities ?? {});
+        const named = (n: string) => caps.find((c) => c.name === n);
+        return {
+          // RFC 6793 §4.1: a 4-octet ASN puts AS_TRANS in the OPEN's My AS field.
+          [`My AS is AS_TRANS (${AS_TRANS})`]: open.asn === AS_TRANS,
+          [`4-octet AS capability carries ${PODBGP_ASN}`]: named('asn4')?.asn4 === PODBGP_ASN,
+          'multiprotocol ipv4/unicast and ipv6/unicast':
+            named('multiprotocol')?.families?.join(' ') === 'ipv4/unicast ipv6/unicast',
+          'route refresh': named('route-refresh') !== undefined,
+          'graceful restart': named('graceful restart') !== undefined,
+        };
+      },
       receivedNotification: async () => {
         const n = lastReceivedNotification(await h.events(), peer);
         return n ? { code: n.code, subcode: n.subcode } : undefined;

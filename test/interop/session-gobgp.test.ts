@@ -129,6 +129,18 @@ const gobgp: DaemonAdapter = {
       shutdown: async (message) =>
         void (await h.cli(['neighbor', peer, 'disable', '--reason', message])),
       enable: async () => void (await h.cli(['neighbor', peer, 'enable'])),
+      negotiatedCapabilities: async () => {
+        const text = await h.cli(['neighbor', peer]);
+        const both = (cap: string): boolean =>
+          new RegExp(`^\\s*${cap}:\\s*advertised and received`, 'm').test(text);
+        return {
+          'ipv4-unicast advertised and received': both('ipv4-unicast'),
+          'ipv6-unicast advertised and received': both('ipv6-unicast'),
+          '4-octet-as advertised and received': both('4-octet-as'),
+          'route-refresh advertised and received': both('route-refresh'),
+          'graceful-restart advertised and received': both('graceful-restart'),
+        };
+      },
       receivedNotification: () => {
         // gobgpd logs each peer-down with the NOTIFICATION it received.
         const m = /notification-received code (\d+)\([^)]*\) subcode (\d+)/i.exec(

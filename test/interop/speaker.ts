@@ -11,6 +11,7 @@
 // Events: ready, established, update, down, state, error (each has "event").
 
 import net, { type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import pino from 'pino';
 import { parseCommunity } from '../../protocol/attributes/communities.js';
@@ -181,7 +182,7 @@ function main(): void {
       establishedCount += 1;
       emit('established', {
         negotiated: negotiatedToJson(n),
-        connectToEstablishedMs: connectedAt === null ? null : Date.now() - connectedAt,
+        connectToEstablishedMs: connectedAt === null ? null : performance.now() - connectedAt,
         count: establishedCount,
         connection: connectionOf(),
       });
@@ -247,7 +248,7 @@ function main(): void {
       dial: (o) => {
         const s = net.connect(o);
         s.once('connect', () => {
-          connectedAt = Date.now();
+          connectedAt = performance.now();
           current = s;
         });
         return s;
@@ -261,7 +262,7 @@ function main(): void {
     (remote, socket) => {
       if (remote !== cfg.peerAddress) return false;
       if (session.state !== 'Established') {
-        connectedAt = Date.now();
+        connectedAt = performance.now();
         current = socket;
       }
       session.acceptIncoming(socket);
