@@ -197,6 +197,8 @@ const peer = z
     maxPrefixes: maxPrefixes.optional(),
     maxPrefixRestart: int(0, 65535, 'must be 0 (stay down) or 1..65535 seconds').default(60),
     routeReflectorClient: bool('routeReflectorClient').default(false),
+    // Toward an eBGP peer: also send routes learned from other peers (be a transit AS).
+    transit: bool('transit').default(false),
     policy: name('policy').optional(),
     gracefulRestart: gracefulRestart.prefault({}),
   })
@@ -231,6 +233,7 @@ const peer = z
       maxPrefixes: p.maxPrefixes ?? {},
       maxPrefixRestart: p.maxPrefixRestart,
       routeReflectorClient: p.routeReflectorClient,
+      transit: p.transit,
       policy: p.policy ?? null,
       gracefulRestart: p.gracefulRestart,
     };

@@ -29,6 +29,8 @@ export interface PeerSpec {
   maxPrefixes: Partial<Record<FamilyName, number>>;
   maxPrefixRestart: number;
   routeReflectorClient: boolean;
+  /** Toward eBGP: send learned routes too, not only our own blocks. */
+  transit: boolean;
   policy: string | null;
   gracefulRestart: { enabled: boolean; restartTime: number };
 }
@@ -127,6 +129,7 @@ export class PeerRuntime implements SessionHandler {
       localAsn: me.asn,
       rrClient: spec.routeReflectorClient,
       nextHopSelf: true,
+      transit: spec.transit,
       maxPrefixes: spec.maxPrefixes,
       ...peerPolicies(spec.policy),
     };

@@ -25,6 +25,7 @@ export function specsFromConfig(config: PodbgpConfig): PeerSpec[] {
     maxPrefixes: { ...p.maxPrefixes },
     maxPrefixRestart: p.maxPrefixRestart,
     routeReflectorClient: p.routeReflectorClient,
+    transit: p.transit,
     policy: p.policy,
     gracefulRestart: { ...p.gracefulRestart },
   }));
@@ -47,6 +48,7 @@ export function specFromK8s(p: DesiredPeer): PeerSpec {
     maxPrefixes: max === undefined ? {} : { 'ipv4-unicast': max, 'ipv6-unicast': max },
     maxPrefixRestart: 60,
     routeReflectorClient: p.routeReflectorClient ?? p.type === 'rr-client',
+    transit: false,
     policy: p.policy ?? null,
     gracefulRestart: { enabled: true, restartTime: 120 },
   };

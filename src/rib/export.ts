@@ -18,6 +18,8 @@ export interface ExportTarget {
   readonly localAsn: number;
   /** The peer's BGP Identifier (to avoid reflecting a route to its originator). */
   readonly routerIdNum: number;
+  /** Toward eBGP: also send routes learned from other peers (otherwise own routes only). */
+  readonly transit: boolean;
 }
 
 /** The facts of the route's source the rules need. */
@@ -36,6 +38,9 @@ export function mayExport(src: ExportSource, a: RouteAttrs, target: ExportTarget
   // RFC 1997: NO_ADVERTISE goes to no peer; NO_EXPORT to no eBGP peer.
   if (a.noAdvertise) return false;
   if (target.ebgp && a.noExport) return false;
+  // A node is not a transit AS: toward eBGP peers it sends its own blocks only, unless the
+  // peer is configured for transit.
+  if (target.ebgp && !src.local && !target.transit) return false;
   if (!target.ebgp && !src.ebgp && !src.local) {
     // RFC 4271 §9.2: an iBGP-learned route is not sent to iBGP peers (split horizon) ...
     // RFC 4456 §8: ... unless we reflect it: from a client to everyone, from a non-client to

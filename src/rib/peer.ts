@@ -29,6 +29,7 @@ export class PeerState implements RibPeer, RouteSource, ExportSource, ExportTarg
   ebgp: boolean;
   rrClient: boolean;
   nextHopSelf: boolean;
+  transit: boolean;
   localAsn: number;
   addressKey: string;
   routerId = '0.0.0.0';
@@ -68,6 +69,7 @@ export class PeerState implements RibPeer, RouteSource, ExportSource, ExportTarg
     this.ebgp = false;
     this.rrClient = false;
     this.nextHopSelf = false;
+    this.transit = false;
     this.localAsn = config.localAsn;
     this.addressKey = '';
     this.configure(config);
@@ -78,6 +80,7 @@ export class PeerState implements RibPeer, RouteSource, ExportSource, ExportTarg
     this.ebgp = !this.local && config.asn !== config.localAsn;
     this.rrClient = config.rrClient ?? false;
     this.nextHopSelf = config.nextHopSelf ?? false;
+    this.transit = config.transit ?? true;
     this.localAsn = config.localAsn;
     this.addressKey = this.local ? '' : addressSortKey(config.address);
   }

@@ -36,6 +36,11 @@ export interface PeerConfig {
    */
   nextHopSelf?: boolean;
   /**
+   * Toward an eBGP peer: send routes learned from other peers too (transit). Default true (plain
+   * BGP); the daemon sets false so a node announces only its own blocks to a ToR.
+   */
+  transit?: boolean;
+  /**
    * Our next-hop addresses toward this peer. IPv4 defaults to `NegotiatedFacts.localAddress`
    * when that is IPv4; IPv6 must be given to send IPv6 routes that need next-hop-self.
    */

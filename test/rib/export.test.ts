@@ -410,3 +410,24 @@ t.test(
     t.ok(sink.withdrawn().includes('10.244.8.0/26'));
   },
 );
+
+t.test('a non-transit eBGP peer receives our own blocks only', async (t) => {
+  const { rib } = makeRib();
+  const mk = (id: string, n: number, asn: number, transit?: boolean) => {
+    const peer = rib.registerPeer({ id, address: `10.0.0.${n}`, asn, localAsn: 65000, transit });
+    const sink = new RecordingSink();
+    rib.established(peer, facts(`10.0.0.${n}`, '10.0.0.1'), sink);
+    return { peer, sink };
+  };
+  const mesh = mk('mesh', 21, 65000);
+  const tor = mk('tor', 31, 65001, false);
+  const transitPeer = mk('transit', 32, 65002, true);
+  rib.originate('10.244.9.0/26');
+  rib.applyUpdate(mesh.peer, announce(['10.244.1.0/26'], ibgpAttrs('10.0.0.21')));
+  t.same([...tor.sink.held().keys()], ['10.244.9.0/26'], 'own block only');
+  t.same(
+    [...transitPeer.sink.held().keys()].sort(),
+    ['10.244.1.0/26', '10.244.9.0/26'],
+    'a transit peer gets learned routes too',
+  );
+});

@@ -3,6 +3,7 @@
 import type { CommandModule } from 'yargs';
 import { command as configCommand } from './config.js';
 import { command as decodeCommand } from './decode.js';
+import { command as labCommand } from './lab.js';
 import { runCommand } from './run.js';
 import { peerCommand, showCommand } from './show.js';
 
@@ -12,4 +13,5 @@ export const commands: CommandModule[] = [
   peerCommand,
   configCommand,
   decodeCommand as unknown as CommandModule,
+  labCommand as unknown as CommandModule,
 ];

@@ -4,7 +4,6 @@
 
 import pino, { type Logger } from 'pino';
 import type { CommandModule } from 'yargs';
-import { ConfigInvalid, Daemon } from '../../daemon.js';
 
 interface RunArgs {
   config: string;
@@ -52,7 +51,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
   handler: async (args) => {
     const level = args['log-level'] ?? process.env.LOG_LEVEL ?? 'info';
     const log = makeLogger(level, args.pretty);
-    let daemon: Daemon;
+    // Loaded here, not at the top: `podbgp show` must not pay for the daemon's modules.
+    const { ConfigInvalid, Daemon } = await import('../../daemon.js');
+    let daemon: import('../../daemon.js').Daemon;
     try {
       daemon = Daemon.load({
         configPath: args.config,
