@@ -247,15 +247,19 @@ export class Session {
     data.writeUInt16BE(afi, 0);
     data.writeUInt8(safi, 2);
     data.writeUInt32BE(limit >>> 0, 3);
+    const notification = {
+      code: ErrorCode.CEASE,
+      subcode: CeaseSubcode.MAXIMUM_NUMBER_OF_PREFIXES_REACHED,
+      data,
+    };
+    if (this.options.maxPrefixRestart <= 0) {
+      // 0: stay down until an operator enables the peer again.
+      this.enabled = false;
+      this.feed(this.primary, { type: 'ManualStop', notification });
+      return;
+    }
     this.restartDelay = this.options.maxPrefixRestart;
-    this.feed(this.primary, {
-      type: 'AutomaticStop',
-      notification: {
-        code: ErrorCode.CEASE,
-        subcode: CeaseSubcode.MAXIMUM_NUMBER_OF_PREFIXES_REACHED,
-        data,
-      },
-    });
+    this.feed(this.primary, { type: 'AutomaticStop', notification });
   }
 
   /** Writes pre-encoded messages (UPDATEs from the RIB). Returns `writable` afterwards. */

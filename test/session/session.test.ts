@@ -71,7 +71,7 @@ async function speaker(
       peerAsn: opts.peerAsn,
       localAddress: self,
       passive: opts.passive ?? false,
-      maxPrefixRestart: 1,
+      maxPrefixRestart: opts.maxPrefixRestart ?? 1,
       fsm: { connectRetryTime: 1, idleHoldTime: 0.2, ...opts.fsm },
       local: {
         asn: opts.asn,
@@ -342,3 +342,43 @@ t.test('a port already in use is a clear error', async (t) => {
   const second = new Listener({ address: '127.0.0.1', port }, () => false, log);
   await t.rejects(second.listen(), /already in use/);
 });
+
+for (const restart of [1, 0]) {
+  t.test(
+    `max-prefix: Cease / Maximum Number of Prefixes Reached, restart ${restart ? 'after 1 s' : 'never (0)'}`,
+    async (t) => {
+      const port = nextPort++;
+      const peer = await rawPeer(t, '127.0.0.6', port, (m, sock) => {
+        if (m.type !== 'open') return;
+        sock.write(encodeMessage(peerOpen(65006, '127.0.0.6', 30), DEFAULT_CONTEXT));
+        sock.write(encodeMessage({ type: 'keepalive' }, DEFAULT_CONTEXT));
+      });
+      const a = await speaker(t, '127.0.0.1', '127.0.0.6', port, {
+        asn: 65001,
+        peerAsn: 65006,
+        port: nextPort++,
+        maxPrefixRestart: restart,
+      });
+      a.session.start();
+      await until('Established', () => a.session.state === 'Established');
+      a.session.maxPrefixExceeded(1, 1, 10);
+      await until('NOTIFICATION', () => peer.received.some((m) => m.type === 'notification'));
+      const n = peer.received.find((m) => m.type === 'notification');
+      if (n?.type !== 'notification') return t.fail('no NOTIFICATION');
+      t.same([n.code, n.subcode], [6, 1]);
+      // RFC 4486 §4: AFI (2), SAFI (1), the upper bound (4).
+      t.same([...n.data], [0, 1, 1, 0, 0, 0, 10]);
+      if (restart) {
+        await until(
+          'a second OPEN after the restart interval',
+          () => peer.received.filter((m) => m.type === 'open').length >= 2,
+        );
+        t.pass('reconnected');
+      } else {
+        await new Promise((r) => setTimeout(r, 2500));
+        t.equal(peer.received.filter((m) => m.type === 'open').length, 1, 'no reconnection');
+        t.equal(a.session.isEnabled, false, 'the peer stays disabled');
+      }
+    },
+  );
+}
