@@ -131,6 +131,12 @@ export function notificationToJson(msg: NotificationMessage): Json {
     name: notificationName(msg.code, msg.subcode),
     data: msg.data.toString('hex'),
   };
+  if (msg.hardResetSubcode !== undefined) {
+    out.hardReset = {
+      subcode: msg.hardResetSubcode,
+      name: notificationName(msg.code, msg.hardResetSubcode),
+    };
+  }
   if (msg.message !== undefined) out.message = msg.message;
   return out;
 }

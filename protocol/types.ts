@@ -221,6 +221,8 @@ export interface NotificationMessage {
   data: Buffer;
   /** RFC 8203 / RFC 9003 shutdown communication, when the data carries one. */
   message?: string;
+  /** RFC 8538 §3: for Cease / Hard Reset, the subcode of the Cease it wraps. */
+  hardResetSubcode?: number;
 }
 
 export interface KeepaliveMessage {

@@ -382,7 +382,8 @@ export class Daemon {
     this.stopping = true;
     const flush = this.opts.flushOnExit ?? this.config.kernel.flushOnExit;
     await this.kernel.stop({ flush });
-    for (const p of this.peers.values()) p.session.stop('podbgp is shutting down');
+    // A plain Cease (not Hard Reset): RFC 8538 peers keep our routes until we are back.
+    for (const p of this.peers.values()) p.session.stop('podbgp is restarting', { graceful: true });
     await new Promise((r) => setTimeout(r, 200));
     for (const p of this.peers.values()) p.session.destroy();
     await this.listener?.close();

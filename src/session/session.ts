@@ -9,7 +9,12 @@ import { CeaseSubcode, ErrorCode, OpenSubcode } from '../../protocol/constants.j
 import { BgpError } from '../../protocol/errors.js';
 import { Framer } from '../../protocol/framer.js';
 import { decodeMessage, encodeMessage } from '../../protocol/message.js';
-import { encodeShutdownCommunication, notificationName } from '../../protocol/notification.js';
+import {
+  decodeNotification,
+  encodeShutdownCommunication,
+  notificationName,
+  notificationSubcodeName,
+} from '../../protocol/notification.js';
 import {
   DEFAULT_CONTEXT,
   type BgpMessage,
@@ -143,6 +148,8 @@ export class Session {
   };
   lastError: string | null = null;
   lastNotification: NotificationSummary | null = null;
+  /** The NOTIFICATION of the current (or just ended) session only; cleared on Established. */
+  private sessionNotification: NotificationSummary | null = null;
   /** Capability codes the peer rejected (RFC 5492 §5); left out of later OPENs. */
   readonly disabledCapabilities = new Set<number>();
   /** Per-family End-of-RIB received from the peer in this session. */
@@ -211,13 +218,17 @@ export class Session {
     this.feed(this.primary, { type: 'ManualStart' });
   }
 
-  /** Disable: Cease / Administrative Shutdown with an optional RFC 9003 message. */
-  stop(message = ''): void {
+  /**
+   * Disable: Cease / Administrative Shutdown with an optional RFC 9003 message. When the RFC
+   * 8538 N bit was negotiated it goes out as a Hard Reset, so the peer drops our routes, unless
+   * `graceful` asks the peer to keep them (a daemon restart).
+   */
+  stop(message = '', opts: { graceful?: boolean } = {}): void {
     this.enabled = false;
     this.closeCandidate();
     this.feed(this.primary, {
       type: 'ManualStop',
-      notification: this.ceaseWith(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, message),
+      notification: this.ceaseWith(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, message, !opts.graceful),
     });
   }
 
@@ -226,7 +237,7 @@ export class Session {
     this.closeCandidate();
     this.feed(this.primary, {
       type: 'ManualStop',
-      notification: this.ceaseWith(CeaseSubcode.ADMINISTRATIVE_RESET, message),
+      notification: this.ceaseWith(CeaseSubcode.ADMINISTRATIVE_RESET, message, true),
     });
     if (this.enabled) this.feed(this.primary, { type: 'ManualStart' });
   }
@@ -247,11 +258,11 @@ export class Session {
     data.writeUInt16BE(afi, 0);
     data.writeUInt8(safi, 2);
     data.writeUInt32BE(limit >>> 0, 3);
-    const notification = {
+    const notification = this.hardResetIfNegotiated({
       code: ErrorCode.CEASE,
       subcode: CeaseSubcode.MAXIMUM_NUMBER_OF_PREFIXES_REACHED,
       data,
-    };
+    });
     if (this.options.maxPrefixRestart <= 0) {
       // 0: stay down until an operator enables the peer again.
       this.enabled = false;
@@ -341,13 +352,24 @@ export class Session {
     return new Conn(this, outbound, this.deps.clock, this.deps.random ?? Math.random);
   }
 
-  private ceaseWith(subcode: number, message: string): Notification {
+  private ceaseWith(subcode: number, message: string, hard: boolean): Notification {
     // RFC 9003: the shutdown communication is a length octet and UTF-8 text.
-    return {
+    const n = {
       code: ErrorCode.CEASE,
       subcode,
       data: message ? encodeShutdownCommunication(message) : undefined,
     };
+    return hard ? this.hardResetIfNegotiated(n) : n;
+  }
+
+  /**
+   * RFC 8538 §3 and §5: with the N bit negotiated, Administrative Shutdown and Reset and
+   * Maximum Prefixes go out as Cease / Hard Reset carrying the original subcode and data.
+   */
+  private hardResetIfNegotiated(n: Notification): Notification {
+    if (!this.primary.negotiated?.gracefulRestart?.notification) return n;
+    const inner = Buffer.concat([Buffer.from([n.subcode]), n.data ?? Buffer.alloc(0)]);
+    return { code: ErrorCode.CEASE, subcode: CeaseSubcode.HARD_RESET, data: inner };
   }
 
   private refuse(socket: Socket, subcode: number, why: string): void {
@@ -425,6 +447,7 @@ export class Session {
         return;
       case 'established':
         this.endOfRibReceived.clear();
+        this.sessionNotification = null;
         this.log.info(
           {
             asn: c.negotiated?.peerAsn,
@@ -445,7 +468,7 @@ export class Session {
         this.handler.down(this, {
           reason: action.reason,
           wasEstablished: true,
-          notification: this.lastNotification ?? undefined,
+          notification: this.sessionNotification ?? undefined,
         });
         return;
     }
@@ -649,20 +672,25 @@ export class Session {
     this.feed(c, { type: versionError ? 'NotifMsgVerErr' : 'NotifMsg' });
   }
 
-  private noteNotification(direction: 'sent' | 'received', msg: NotificationMessage): void {
+  private noteNotification(direction: 'sent' | 'received', sent: NotificationMessage): void {
+    // Read what we send the way a peer would, so both directions show the same facts.
+    const msg = decodeNotification(
+      Buffer.concat([Buffer.from([sent.code, sent.subcode]), sent.data]),
+    );
+    let name = notificationName(msg.code, msg.subcode);
+    if (msg.hardResetSubcode !== undefined) {
+      name += ` (${notificationSubcodeName(msg.code, msg.hardResetSubcode)})`;
+    }
     const summary: NotificationSummary = {
       direction,
       code: msg.code,
       subcode: msg.subcode,
-      name: notificationName(msg.code, msg.subcode),
+      name,
       at: this.deps.clock.now(),
     };
     if (msg.message !== undefined) summary.message = msg.message;
-    else if (direction === 'sent' && msg.data.length > 0 && msg.code === ErrorCode.CEASE) {
-      const len = msg.data[0];
-      if (len + 1 === msg.data.length) summary.message = msg.data.subarray(1).toString('utf8');
-    }
     this.lastNotification = summary;
+    this.sessionNotification = summary;
   }
 }
 

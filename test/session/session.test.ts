@@ -171,9 +171,35 @@ t.test('an UPDATE and an admin shutdown with a message cross the session', async
   const down = a.rec.downs[0];
   t.equal(down.wasEstablished, true);
   t.equal(down.notification?.direction, 'received');
+  // Both sides set the RFC 8538 N bit, so an administrative shutdown is a Hard Reset (6/9)
+  // wrapping Administrative Shutdown (2) and its RFC 9003 message.
   t.equal(down.notification?.code, 6, 'Cease');
-  t.equal(down.notification?.subcode, 2, 'Administrative Shutdown');
+  t.equal(down.notification?.subcode, 9, 'Hard Reset');
+  t.match(down.notification?.name, /Hard Reset \(Administrative Shutdown\)/);
   t.equal(down.notification?.message, 'maintenance window', 'RFC 9003 shutdown communication');
+});
+
+t.test('a graceful stop (daemon restart) sends a plain Administrative Shutdown', async (t) => {
+  const { a, b } = await pair(t, false);
+  a.session.start();
+  b.session.start();
+  await until(
+    'Established',
+    () => a.session.state === 'Established' && b.session.state === 'Established',
+  );
+  b.session.stop('restarting', { graceful: true });
+  await until('A down', () => a.rec.downs.length > 0);
+  const n = a.rec.downs[0].notification;
+  t.same([n?.code, n?.subcode, n?.message], [6, 2, 'restarting']);
+  // The next session starts clean: a later loss without NOTIFICATION reports none.
+  b.session.start();
+  await until(
+    'Established again',
+    () => a.session.state === 'Established' && b.session.state === 'Established',
+  );
+  b.session.destroy();
+  await until('A down again', () => a.rec.downs.length > 1);
+  t.equal(a.rec.downs[1].notification, undefined, 'no stale NOTIFICATION from the earlier session');
 });
 
 /** A raw scripted peer: accepts one connection and gives each decoded message to `onMsg`. */
