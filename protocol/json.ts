@@ -131,11 +131,9 @@ export function notificationToJson(msg: NotificationMessage): Json {
     name: notificationName(msg.code, msg.subcode),
     data: msg.data.toString('hex'),
   };
-  if (msg.hardResetSubcode !== undefined) {
-    out.hardReset = {
-      subcode: msg.hardResetSubcode,
-      name: notificationName(msg.code, msg.hardResetSubcode),
-    };
+  if (msg.hardReset !== undefined) {
+    const inner = msg.hardReset;
+    out.hardReset = { ...inner, name: notificationName(inner.code, inner.subcode) };
   }
   if (msg.message !== undefined) out.message = msg.message;
   return out;

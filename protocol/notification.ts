@@ -151,11 +151,12 @@ export function decodeNotification(body: Buffer, _ctx?: CodecContext): Notificat
   if (carriesShutdownCommunication(code, subcode)) {
     const text = decodeShutdownCommunication(data);
     if (text !== undefined) msg.message = text;
-  } else if (code === ErrorCode.CEASE && subcode === CeaseSubcode.HARD_RESET && data.length > 0) {
-    // RFC 8538 §3: a Hard Reset wraps the Cease it stands for: its subcode, then its data.
-    msg.hardResetSubcode = data[0];
-    if (carriesShutdownCommunication(code, data[0])) {
-      const text = decodeShutdownCommunication(data.subarray(1));
+  } else if (code === ErrorCode.CEASE && subcode === CeaseSubcode.HARD_RESET && data.length >= 2) {
+    // RFC 8538 §3: a Hard Reset encapsulates the NOTIFICATION it stands for: its error code,
+    // its subcode, then its data.
+    msg.hardReset = { code: data[0], subcode: data[1] };
+    if (carriesShutdownCommunication(data[0], data[1])) {
+      const text = decodeShutdownCommunication(data.subarray(2));
       if (text !== undefined) msg.message = text;
     }
   }

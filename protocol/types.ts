@@ -221,8 +221,8 @@ export interface NotificationMessage {
   data: Buffer;
   /** RFC 8203 / RFC 9003 shutdown communication, when the data carries one. */
   message?: string;
-  /** RFC 8538 §3: for Cease / Hard Reset, the subcode of the Cease it wraps. */
-  hardResetSubcode?: number;
+  /** RFC 8538 §3: for Cease / Hard Reset, the NOTIFICATION it encapsulates. */
+  hardReset?: { code: number; subcode: number };
 }
 
 export interface KeepaliveMessage {

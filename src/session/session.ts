@@ -368,7 +368,7 @@ export class Session {
    */
   private hardResetIfNegotiated(n: Notification): Notification {
     if (!this.primary.negotiated?.gracefulRestart?.notification) return n;
-    const inner = Buffer.concat([Buffer.from([n.subcode]), n.data ?? Buffer.alloc(0)]);
+    const inner = Buffer.concat([Buffer.from([n.code, n.subcode]), n.data ?? Buffer.alloc(0)]);
     return { code: ErrorCode.CEASE, subcode: CeaseSubcode.HARD_RESET, data: inner };
   }
 
@@ -678,8 +678,8 @@ export class Session {
       Buffer.concat([Buffer.from([sent.code, sent.subcode]), sent.data]),
     );
     let name = notificationName(msg.code, msg.subcode);
-    if (msg.hardResetSubcode !== undefined) {
-      name += ` (${notificationSubcodeName(msg.code, msg.hardResetSubcode)})`;
+    if (msg.hardReset !== undefined) {
+      name += ` (${notificationSubcodeName(msg.hardReset.code, msg.hardReset.subcode)})`;
     }
     const summary: NotificationSummary = {
       direction,

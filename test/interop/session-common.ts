@@ -554,6 +554,10 @@ export async function daemonSuite(
     if (opts.extra) await opts.extra(t, { cleanup, link, speaker, daemon });
 
     // 5a. podbgp admin shutdown: Cease / Administrative Shutdown with a message (RFC 9003).
+    // RFC 8538 §5: with the N bit negotiated it goes out wrapped in Cease / Hard Reset (9),
+    // so the peer drops podbgp's routes at once instead of keeping them as stale.
+    const nBit = (ev.negotiated as NegotiatedJson).gracefulRestart?.notification === true;
+    const ceaseSubcode = nBit ? 9 : 2;
     let mark = speaker.events.length;
     const shutdownMessage = opts.shutdownMessage ?? 'podbgp maintenance';
     speaker.send({ cmd: 'stop', message: shutdownMessage });
@@ -561,43 +565,32 @@ export async function daemonSuite(
     const sent = (down.info as { notification?: NotificationJson }).notification;
     t.same(
       [sent?.direction, sent?.code, sent?.subcode],
-      ['sent', 6, 2],
-      'podbgp sent Cease/Admin Shutdown',
+      ['sent', 6, ceaseSubcode],
+      `podbgp sent Cease/${nBit ? 'Hard Reset' : 'Admin Shutdown'}`,
     );
     // The daemon may still report an older NOTIFICATION (point 7) until it processes this one.
+    // A daemon that understands RFC 8538 may report the Hard Reset or, unwrapped, the
+    // Administrative Shutdown it encapsulates (FRR does the latter).
+    const accepted = nBit ? [9, 2] : [2];
     let got: Awaited<ReturnType<DaemonDriver['receivedNotification']>>;
     await waitFor(
       async () => {
         got = await daemon.receivedNotification();
-        return got?.code === 6 && got.subcode === 2;
+        return got?.code === 6 && accepted.includes(got.subcode);
       },
       { timeoutMs: 20_000, what: `${adapter.name} to report the NOTIFICATION` },
     ).catch(() => undefined);
-    t.same(
-      [got?.code, got?.subcode],
-      [6, 2],
-      `${adapter.name} decoded Cease / Administrative Shutdown`,
+    t.equal(got?.code, 6, `${adapter.name} decoded a Cease`);
+    t.ok(
+      got !== undefined && accepted.includes(got.subcode),
+      `${adapter.name} reports subcode ${got?.subcode}, one of ${accepted.join('/')}`,
     );
     if (got?.message !== undefined) t.equal(got.message, shutdownMessage, 'shutdown communication');
-    // The daemon drops podbgp's routes after the Cease. RFC 8538 §5: with the N bit
-    // negotiated, Administrative Shutdown must go out as Cease / Hard Reset, else the peer
-    // keeps the routes as stale for the restart time.
-    const nBit = (ev.negotiated as NegotiatedJson).gracefulRestart?.notification === true;
     const gone = await waitFor(
       async () => !(await daemon.routes()).some((r) => all.includes(r.prefix)),
-      { timeoutMs: nBit ? 5_000 : 20_000, what: `${adapter.name} to drop podbgp's routes` },
+      { timeoutMs: 20_000, what: `${adapter.name} to drop podbgp's routes` },
     ).catch(() => false);
-    t.ok(
-      gone,
-      `${adapter.name} dropped podbgp's routes after the admin shutdown`,
-      nBit
-        ? {
-            todo:
-              'podbgp bug: N bit negotiated but stop() sends a plain Cease/Administrative ' +
-              'Shutdown, not Cease/Hard Reset (RFC 8538 §5), so the peer keeps the routes stale',
-          }
-        : {},
-    );
+    t.ok(gone, `${adapter.name} dropped podbgp's routes after the admin shutdown`);
 
     // Back up again.
     mark = speaker.events.length;

@@ -179,15 +179,18 @@ t.test('notificationFromError carries the error notification', async (t) => {
   });
 });
 
-t.test('RFC 8538 §3: a Hard Reset shows the Cease it wraps and its RFC 9003 message', async (t) => {
-  // Cease (6) / Hard Reset (9), data: inner subcode 2 (Administrative Shutdown), then "bye".
-  const body = Buffer.from([6, 9, 2, 3, 0x62, 0x79, 0x65]);
-  const msg = decodeNotification(body);
-  t.equal(msg.hardResetSubcode, 2);
-  t.equal(msg.message, 'bye');
-  const plain = decodeNotification(Buffer.from([6, 9]));
-  t.equal(plain.hardResetSubcode, undefined, 'an empty Hard Reset wraps nothing');
-  const maxPrefix = decodeNotification(Buffer.from([6, 9, 1, 0, 1, 1, 0, 0, 0, 10]));
-  t.equal(maxPrefix.hardResetSubcode, 1);
-  t.equal(maxPrefix.message, undefined, 'Maximum Prefixes carries no text');
-});
+t.test(
+  'RFC 8538 §3: a Hard Reset shows the NOTIFICATION it encapsulates and its message',
+  async (t) => {
+    // Cease (6) / Hard Reset (9), data: the encapsulated ErrCode 6, Subcode 2 (Administrative
+    // Shutdown), then its data: the RFC 9003 length octet and "bye".
+    const msg = decodeNotification(Buffer.from([6, 9, 6, 2, 3, 0x62, 0x79, 0x65]));
+    t.same(msg.hardReset, { code: 6, subcode: 2 });
+    t.equal(msg.message, 'bye');
+    const plain = decodeNotification(Buffer.from([6, 9]));
+    t.equal(plain.hardReset, undefined, 'an empty Hard Reset encapsulates nothing');
+    const maxPrefix = decodeNotification(Buffer.from([6, 9, 6, 1, 0, 1, 1, 0, 0, 0, 10]));
+    t.same(maxPrefix.hardReset, { code: 6, subcode: 1 });
+    t.equal(maxPrefix.message, undefined, 'Maximum Prefixes carries no text');
+  },
+);
