@@ -320,10 +320,10 @@ t.test('a garbage stream is cut off with a Message Header Error', async (t) => {
     port,
     () => undefined,
     (sock) => {
-      // 4 MB of bytes that are not BGP; the speaker must stop reading and notify.
+      // Up to 100 MB of bytes that are not BGP; the speaker must notify and stop reading.
       const junk = Buffer.alloc(64 * 1024, 0x41);
       const pump = () => {
-        while (sent < 4 << 20 && !sock.destroyed) {
+        while (sent < 100 << 20 && !sock.destroyed) {
           sent += junk.length;
           if (!sock.write(junk)) return void sock.once('drain', pump);
         }
@@ -346,6 +346,66 @@ t.test('a garbage stream is cut off with a Message Header Error', async (t) => {
   );
   t.equal(a.session.counters.decodeErrors['session-reset'], 1);
   t.not(a.session.state, 'Established');
+  await new Promise((r) => setTimeout(r, 500));
+  t.ok(
+    sent < 100 << 20,
+    `the connection was cut before the 100 MB arrived (${sent >> 20} MB sent)`,
+  );
+});
+
+t.test('a peer that floods UPDATEs gets backpressure, not unbounded memory', async (t) => {
+  const port = nextPort++;
+  const total = 600_000;
+  let written = 0;
+  await rawPeer(t, '127.0.0.8', port, (m, sock) => {
+    if (m.type !== 'open') return;
+    sock.write(encodeMessage(peerOpen(65008, '127.0.0.8', 90), DEFAULT_CONTEXT));
+    sock.write(encodeMessage({ type: 'keepalive' }, DEFAULT_CONTEXT));
+    // As fast as the socket takes them: one announcement per UPDATE (about 50 bytes each).
+    const batch = Buffer.concat(
+      Array.from({ length: 1000 }, (_, i) =>
+        encodeMessage(
+          {
+            type: 'update',
+            withdrawn: emptyPrefixList(1),
+            nlri: prefixListFromStrings(1, [`10.${(i >> 8) & 255}.${i & 255}.0/24`]),
+            attributes: { origin: 0, asPath: [{ type: 2, asns: [65008] }], nextHop: '127.0.0.8' },
+          },
+          DEFAULT_CONTEXT,
+        ),
+      ),
+    );
+    const pump = () => {
+      while (written < total && !sock.destroyed) {
+        written += 1000;
+        if (!sock.write(batch)) return void sock.once('drain', pump);
+      }
+    };
+    pump();
+  });
+  const a = await speaker(t, '127.0.0.1', '127.0.0.8', port, {
+    asn: 65001,
+    peerAsn: 65008,
+    port: nextPort++,
+  });
+  // Count, do not keep: the handler is what a RIB would be.
+  let seen = 0;
+  a.rec.update = () => void seen++;
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  a.session.start();
+  await until(
+    'every UPDATE processed',
+    () => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+      return seen >= total;
+    },
+    60000,
+  );
+  const growth = (peak - before) / (1 << 20);
+  t.equal(seen, total, 'all UPDATEs were processed in order');
+  t.ok(growth < 64, `RSS grew by ${growth.toFixed(1)} MiB while ${(total * 50) >> 20} MiB arrived`);
+  t.equal(a.session.state, 'Established');
 });
 
 t.test('the listener refuses an unknown address with Cease / Connection Rejected', async (t) => {
