@@ -18,7 +18,7 @@ import {
 import type { Command } from './control/protocol.js';
 import { ControlServer, type Handler } from './control/server.js';
 import { IpCommandRunner, KernelSync } from './kernel/index.js';
-import { K8sPeerSource, kubeConfigFrom, type PeerUpdate } from './k8s/index.js';
+import { K8sPeerSource, kubeConfigFrom, nodeInternalIps, type PeerUpdate } from './k8s/index.js';
 import {
   Metrics,
   startMetricsServer,
@@ -118,7 +118,14 @@ export class Daemon {
       interfaces: ipAddrSource(execFileRunner),
       reach: udpReachSource,
       resolve: dnsResolver,
-      kubernetesInternalIps: async () => [],
+      // `kubernetes-internal-ip`: ask the API for this Node's InternalIP addresses.
+      kubernetesInternalIps: async () => {
+        if (!cfg.kubernetes.enabled)
+          throw new Error('kubernetes-internal-ip needs kubernetes.enabled');
+        const name = cfg.node.name ?? (this.opts.env.HOSTNAME ?? os.hostname()).toLowerCase();
+        const kc = kubeConfigFrom({ kubeconfig: cfg.kubernetes.kubeconfig ?? undefined });
+        return nodeInternalIps(kc, name);
+      },
     });
     logDecisions(this.log, id.ok ? id.identity.decisions : id.decisions);
     if (!id.ok) throw new Error(`cannot determine the node identity: ${id.errors.join('; ')}`);

@@ -2,6 +2,7 @@
 // Re-exports only; no logic here. Internals (the informer wrapper, node reading) stay importable
 // from their own files for tests.
 export { K8sPeerSource, kubeConfigFrom, NODES_PATH, BGPPEERS_PATH } from './peer-source.js';
+export { nodeInternalIps } from './internal-ip.js';
 export type { K8sPeerSourceOptions } from './peer-source.js';
 export { computePeers, diffPeers, isEmptyDiff, samePeer, localState } from './peer-set.js';
 export type { PeerSetInput, PeerSetResult } from './peer-set.js';
