@@ -1,0 +1,233 @@
+// Benchmark feeder (not the daemon): a scripted eBGP speaker that sends one full IPv4 table,
+// End-of-RIB and later a full withdrawal, and times them with ROUTE-REFRESH echoes. Holds no
+// RIB and no FSM beyond OPEN/KEEPALIVE. RFC 4271 §4 (messages), RFC 4724 §2 (End-of-RIB),
+// RFC 2918 (ROUTE-REFRESH: the peer re-sends its Adj-RIB-Out, which we use as an echo).
+//
+// Usage: ip netns exec NS node --import tsx bench/feeder.ts '<FeederConfig json>'
+// stdin commands, one a line: feed | withdraw | close
+// stdout events, JSON lines with `t` (ms since the epoch, sub-ms):
+//   built, established, fed {t0, written}, withdrawing {t0, written}, closed, error,
+//   rx {length} for every UPDATE from the peer that carries routes
+//
+// Timing: the peer handles messages in order, so its reply to a ROUTE-REFRESH sent right after
+// End-of-RIB cannot leave before End-of-RIB and every UPDATE before it were processed. The
+// first `rx` after `written` (the last byte handed to TCP) is that reply, or later: an upper
+// bound on "End-of-RIB processed". (BIRD may send its first UPDATE late, when the feed starts;
+// that one comes before `written` and is not taken.) Route counts are polled by the benchmark.
+
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { HEADER_LENGTH } from '../protocol/constants.js';
+import { Framer } from '../protocol/framer.js';
+import { encodeMessage } from '../protocol/message.js';
+import { endOfRib, packUpdates, packWithdrawals } from '../protocol/pack.js';
+import { v4Key } from '../protocol/prefix.js';
+import type { CodecContext, PathAttributes, PrefixList } from '../protocol/types.js';
+
+export interface FeederConfig {
+  /** The daemon under test. */
+  peer: string;
+  port?: number;
+  asn: number;
+  peerAsn: number;
+  routerId: string;
+  /** NEXT_HOP of every route: our address on the link to the peer. */
+  nextHop: string;
+  prefixes: number;
+  attributeSets: number;
+  holdTime: number;
+}
+
+const MSG = { OPEN: 1, UPDATE: 2, NOTIFICATION: 3, KEEPALIVE: 4, ROUTE_REFRESH: 5 } as const;
+
+const cfg = JSON.parse(process.argv[2] ?? '{}') as FeederConfig;
+const ctx: CodecContext = {
+  as4: true,
+  addPath: { ipv4: false, ipv6: false },
+  extendedMessage: false,
+  ebgp: true,
+};
+const now = (): number => performance.timeOrigin + performance.now();
+const emit = (event: string, data: Record<string, unknown> = {}): void => {
+  process.stdout.write(JSON.stringify({ event, t: now(), ...data }) + '\n');
+};
+
+/** xorshift32: the same feed on every run and for both daemons. */
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+}
+
+/** `sets` distinct attribute sets: AS paths of 1-8 ASNs led by our AS, a distinct MED each. */
+function attributeSets(sets: number): PathAttributes[] {
+  const r = rng(42);
+  const out: PathAttributes[] = [];
+  for (let i = 0; i < sets; i++) {
+    const len = 1 + (r() % 8);
+    const asns = [cfg.asn];
+    for (let j = 1; j < len; j++) asns.push(100 + (r() % 60000));
+    const a: PathAttributes = {
+      origin: (r() % 3) as 0 | 1 | 2,
+      asPath: [{ type: 2, asns }],
+      nextHop: cfg.nextHop,
+      med: i,
+    };
+    if (r() % 3 === 0) a.communities = [cfg.asn * 65536 + (r() % 100), cfg.asn * 65536 + 999];
+    out.push(a);
+  }
+  return out;
+}
+
+const list = (v4: Float64Array): PrefixList => ({
+  afi: 1,
+  length: v4.length,
+  v4,
+  v6: [],
+  pathIds: null,
+});
+
+/** Concatenates messages into ~256 KiB chunks so writing costs the feeder next to nothing. */
+function chunked(messages: Buffer[]): Buffer[] {
+  const out: Buffer[] = [];
+  let batch: Buffer[] = [];
+  let size = 0;
+  for (const m of messages) {
+    batch.push(m);
+    size += m.length;
+    if (size >= 1 << 18) {
+      out.push(Buffer.concat(batch, size));
+      batch = [];
+      size = 0;
+    }
+  }
+  if (batch.length) out.push(Buffer.concat(batch, size));
+  return out;
+}
+
+/**
+ * The table: distinct /24s from 1.0.0.0 upward (inside the benchmark's pool 0.0.0.0/1, clear
+ * of the link subnets in 172.31.0.0/16). Set s owns prefixes s, s+sets, s+2*sets, ... so the
+ * prefixes of one UPDATE are scattered through the address space, as in a real table.
+ */
+function buildFeed(): { table: Buffer[]; withdrawals: Buffer[]; updates: number; bytes: number } {
+  const n = cfg.prefixes;
+  const sets = attributeSets(cfg.attributeSets);
+  const msgs: Buffer[] = [];
+  const keys = new Float64Array(n);
+  let k = 0;
+  for (let s = 0; s < sets.length && s < n; s++) {
+    const start = k;
+    for (let idx = s; idx < n; idx += sets.length) keys[k++] = v4Key(0x01000000 + idx * 256, 24);
+    for (const m of packUpdates(sets[s], list(keys.subarray(start, k)), ctx)) msgs.push(m);
+  }
+  const wd = packWithdrawals(list(keys), ctx);
+  const bytes = msgs.reduce((a, m) => a + m.length, 0);
+  return { table: chunked(msgs), withdrawals: chunked(wd), updates: msgs.length, bytes };
+}
+
+const feed = buildFeed();
+emit('built', { updates: feed.updates, bytes: feed.bytes, prefixes: cfg.prefixes });
+
+const routeRefresh = encodeMessage({ type: 'route-refresh', afi: 1, safi: 1, subtype: 0 }, ctx);
+const keepalive = encodeMessage({ type: 'keepalive' }, ctx);
+const eor = endOfRib('ipv4-unicast', ctx);
+
+const socket = net.connect({ host: cfg.peer, port: cfg.port ?? 179 });
+socket.setNoDelay(true);
+const framer = new Framer();
+let established = false;
+let keepaliveTimer: NodeJS.Timeout | null = null;
+/** Writes and resolves with the time the last byte was handed to the kernel. */
+function write(bufs: Buffer[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    if (bufs.length === 0) return resolve(now());
+    for (let i = 0; i < bufs.length - 1; i++) socket.write(bufs[i]);
+    socket.write(bufs[bufs.length - 1], (err) => (err ? reject(err) : resolve(now())));
+  });
+}
+
+socket.on('connect', () => {
+  socket.write(
+    encodeMessage(
+      {
+        type: 'open',
+        version: 4,
+        myAs: cfg.asn > 65535 ? 23456 : cfg.asn,
+        holdTime: cfg.holdTime,
+        routerId: cfg.routerId,
+        capabilities: [
+          { name: 'multiprotocol', code: 1, afi: 1, safi: 1 },
+          { name: 'route-refresh', code: 2 },
+          { name: 'four-octet-as', code: 65, asn: cfg.asn },
+        ],
+      },
+      ctx,
+    ),
+  );
+});
+
+socket.on('data', (chunk: Buffer) => {
+  const t = now();
+  for (const m of framer.push(chunk)) {
+    const type = m[18];
+    if (type === MSG.OPEN) {
+      socket.write(keepalive);
+    } else if (type === MSG.KEEPALIVE && !established) {
+      established = true;
+      keepaliveTimer = setInterval(
+        () => socket.write(keepalive),
+        Math.max(1, Math.floor(cfg.holdTime / 3)) * 1000,
+      );
+      emit('established');
+    } else if (type === MSG.UPDATE) {
+      // An End-of-RIB is an UPDATE of 23 octets (no withdrawn routes, no attributes).
+      if (m.length > HEADER_LENGTH + 4) emit('rx', { t, length: m.length });
+    } else if (type === MSG.NOTIFICATION) {
+      emit('error', { message: `NOTIFICATION ${m[19]}/${m[20]} from the peer` });
+      process.exit(1);
+    }
+  }
+});
+socket.on('error', (err) => {
+  emit('error', { message: err.message });
+  process.exit(1);
+});
+socket.on('close', () => {
+  emit('closed');
+  process.exit(0);
+});
+
+async function command(cmd: string): Promise<void> {
+  if (cmd === 'feed') {
+    // One ROUTE-REFRESH only, after End-of-RIB: BIRD answers several pending requests with one
+    // re-send, so a request per phase would not give one echo each.
+    const t0 = now();
+    const written = await write([...feed.table, eor, routeRefresh]);
+    emit('fed', { t0, written });
+  } else if (cmd === 'withdraw') {
+    const t0 = now();
+    const written = await write(feed.withdrawals);
+    emit('withdrawing', { t0, written });
+  } else if (cmd === 'close') {
+    if (keepaliveTimer) clearInterval(keepaliveTimer);
+    // RFC 4486: Cease / Administrative Shutdown.
+    socket.end(encodeMessage({ type: 'notification', code: 6, subcode: 2, data: Buffer.alloc(0) }));
+  }
+}
+
+const rl = createInterface({ input: process.stdin });
+let queue = Promise.resolve();
+rl.on('line', (line) => {
+  const cmd = line.trim();
+  queue = queue.then(() =>
+    command(cmd).catch((err: Error) => emit('error', { message: err.message })),
+  );
+});
