@@ -175,9 +175,13 @@ export class Daemon {
       policies: this.policies,
       alwaysCompareMed: cfg.rib.alwaysCompareMed,
       maxPaths: cfg.rib.multipathMax,
+      // RFC 4271 §9.1.2.1: a route whose next hop cannot be reached is not eligible. Here that
+      // is a next hop off every connected segment when no IPIP tunnel can carry the traffic.
+      resolveNextHop: (nextHop) => this.kernel.canReach(nextHop),
       onBestPathChanges: (changes) => this.toKernel(changes),
       onMaxPrefix: (e) => this.maxPrefix(e),
     });
+    this.kernel.on('reachability', () => this.rib.nextHopsChanged());
     this.setOwnBlocks();
 
     // 4. Sessions: one listener, then every configured peer.

@@ -2,7 +2,14 @@
 // apply (one ip -batch per reconcile), watch (ip monitor) and heal drift; adopt on start, keep on
 // stop. Touches only routes with our protocol tag. Must not know BGP (input is prefix/next hops).
 
-import { canonicalV4Fast, formatAddr, parsePrefix, type Family, type Prefix } from './addr.js';
+import {
+  canonicalV4Fast,
+  formatAddr,
+  parseAddr,
+  parsePrefix,
+  type Family,
+  type Prefix,
+} from './addr.js';
 import { BatchStream, runBatch } from './batch.js';
 import { systemClock } from './clock.js';
 import { RouteMonitor } from './monitor.js';
@@ -123,6 +130,7 @@ export class KernelSync {
     drift: new Set(),
     'route-error': new Set(),
     'ipip-unavailable': new Set(),
+    reachability: new Set(),
   };
 
   constructor(opts: KernelSyncOptions) {
@@ -265,6 +273,19 @@ export class KernelSync {
 
   get converged(): boolean {
     return this.isConverged;
+  }
+
+  /**
+   * Whether traffic to a next hop can be forwarded: it lies on a connected segment, or it is
+   * IPv4 and some pool sends off-segment traffic through an IPIP tunnel the kernel can make.
+   * (Per-pool modes are applied per prefix when routes are planned; this is the RIB's coarse
+   * eligibility test.)
+   */
+  canReach(nexthop: string): boolean {
+    const addr = parseAddr(nexthop.split('%')[0]);
+    if (addr === null) return false;
+    if (this.topology.lookup(addr) !== null) return true;
+    return addr.family === 4 && this.wantTunnel && this.tunnel?.available === true;
   }
 
   private keyOf(p: Prefix): string {
@@ -869,11 +890,13 @@ export class KernelSync {
         exclude: new Set(['lo', this.tunnelName]),
         protocol: this.target.protocol,
       });
-      if (next.signature() !== this.topology.signature()) {
+      const changed = next.signature() !== this.topology.signature();
+      if (changed) {
         this.log.info({ connected: next.signature() }, 'connected segments');
         this.markAllDirty();
       }
       this.topology = next;
+      if (changed) this.emit('reachability');
     } catch (err) {
       this.log.error({ err }, 'cannot parse interface list');
     }
@@ -897,7 +920,9 @@ export class KernelSync {
       this.topology.mtus,
     );
     if (state.address === address) this.tunnelAddressSet = address;
+    const wasAvailable = this.tunnel?.available;
     this.tunnel = state;
+    if (state.available !== wasAvailable) this.emit('reachability');
     if (!state.available && !this.ipipWarned) {
       this.ipipWarned = true;
       const reason = state.unavailableReason ?? 'IPIP unavailable';

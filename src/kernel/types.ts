@@ -158,6 +158,8 @@ export interface KernelSyncEvents {
   drift: (entries: DriftEntry[]) => void;
   'route-error': (event: RouteErrorEvent) => void;
   'ipip-unavailable': (reason: string) => void;
+  /** The connected segments or the tunnel's availability changed: see `canReach`. */
+  reachability: () => void;
 }
 
 export interface KernelSyncOptions {

@@ -515,3 +515,30 @@ t.test('a big batch pauses the monitor and verifies the table afterwards', async
   t.equal(reads(), before + 1, 'one verification read of the table');
   await sync.stop();
 });
+
+t.test(
+  'canReach: connected segments always; off-segment only through a usable tunnel',
+  async (t) => {
+    for (const [ipipSupported, mode, offSegment] of [
+      [true, 'CrossSubnet', true],
+      [false, 'CrossSubnet', false],
+      [true, 'Never', false],
+    ] as const) {
+      const { ip, clock, sync } = setup({ pools: [{ cidr: '10.244.0.0/16', ipipMode: mode }] });
+      ip.ipipSupported = ipipSupported;
+      let events = 0;
+      sync.on('reachability', () => events++);
+      await sync.start();
+      await clock.advance(0);
+      await sync.idle();
+      const what = `ipip ${ipipSupported ? 'present' : 'missing'}, ${mode}`;
+      t.equal(sync.canReach('192.168.30.72'), true, `${what}: on ens33's segment`);
+      t.equal(sync.canReach('fd00:30::72'), true, `${what}: IPv6 on a connected segment`);
+      t.equal(sync.canReach('10.0.0.5'), offSegment, `${what}: off every segment`);
+      t.equal(sync.canReach('fd00:99::1'), false, `${what}: IPv6 off-segment never (IPIP is IPv4)`);
+      t.equal(sync.canReach('not-an-address'), false);
+      t.ok(events >= 1, `${what}: reachability announced after the first topology read`);
+      await sync.stop();
+    }
+  },
+);
