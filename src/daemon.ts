@@ -316,8 +316,17 @@ export class Daemon {
   private startKubernetes(): void {
     const cfg = this.config;
     const identity = this.identity;
+    const kubeConfig = kubeConfigFrom({ kubeconfig: cfg.kubernetes.kubeconfig ?? undefined });
+    const cluster = kubeConfig.getCurrentCluster();
+    // @kubernetes/client-node refuses plain HTTP unless TLS verification is off; say so now
+    // rather than retrying forever as if the API server were down.
+    if (cluster?.server.startsWith('http://') && !cluster.skipTLSVerify) {
+      throw new Error(
+        `kubernetes.kubeconfig: the API server ${cluster.server} is plain HTTP; set insecure-skip-tls-verify: true on the cluster or use https`,
+      );
+    }
     this.k8s = new K8sPeerSource({
-      kubeConfig: kubeConfigFrom({ kubeconfig: cfg.kubernetes.kubeconfig ?? undefined }),
+      kubeConfig,
       identity: {
         nodeName: identity.name,
         globalAsn: cfg.node.asn,
