@@ -352,6 +352,7 @@ interface Figures {
   cpuKernelS: number | null;
   childCpuS: number | null;
   idleRss: number;
+  locRibPeakAbove: number;
   peakAbove: number;
   settledAbove: number;
   withdrawS: number;
@@ -416,6 +417,8 @@ async function measure(cleanup: Cleanup, t: Target, n: number): Promise<Figures>
   const polled = await pollUntil('the table to load', pid, t.status, {
     all: (s) => s.count >= n,
   });
+  // podbgp starts its kernel work during the load; what it holds once the RIB is loaded:
+  const atLocRib = memOf(pid);
   const fed = await feeder.next('fed');
   const t0 = Number(fed.t0);
   // The reply to the ROUTE-REFRESH sent after End-of-RIB: the first UPDATE after `written`.
@@ -475,6 +478,7 @@ async function measure(cleanup: Cleanup, t: Target, n: number): Promise<Figures>
     cpuKernelS: cpuKernel ? cpuKernel.self - cpu0.self : null,
     childCpuS: cpuKernel ? cpuKernel.children - cpu0.children : null,
     idleRss: idle.rss,
+    locRibPeakAbove: atLocRib.hwm - idle.rss,
     peakAbove: loaded.hwm - idle.rss,
     settledAbove: loaded.rss - idle.rss,
     withdrawS: (gone.none.at - Number(wd.t0)) / 1000,
@@ -502,6 +506,11 @@ function report(n: number, res: Partial<Record<'BIRD' | 'podbgp', Figures>>): vo
     ['CPU incl. kernel sync (s, daemon)', (f) => f.cpuKernelS, (v) => v.toFixed(2)],
     ['CPU of `ip` children (s)', (f) => f.childCpuS, (v) => v.toFixed(2)],
     ['idle RSS (MiB)', (f) => f.idleRss / 2 ** 20, (v) => v.toFixed(1)],
+    [
+      'peak RSS above idle to count N (MiB)',
+      (f) => f.locRibPeakAbove / 2 ** 20,
+      (v) => v.toFixed(1),
+    ],
     ['peak RSS above idle (MiB)', (f) => f.peakAbove / 2 ** 20, (v) => v.toFixed(1)],
     ['peak bytes per route', (f) => f.peakAbove / n, (v) => v.toFixed(0)],
     ['settled RSS above idle, bytes/route', (f) => f.settledAbove / n, (v) => v.toFixed(0)],
