@@ -397,160 +397,129 @@ export function step(
       }
 
     case 'OpenSent':
-      switch (event.type) {
-        case 'ManualStart':
-        case 'AutomaticStart':
-        case 'ManualStart_with_PassiveTcpEstablishment':
-        case 'AutomaticStart_with_PassiveTcpEstablishment':
-          return unchanged;
-        case 'ManualStop':
-          t.do({
-            type: 'send-notification',
-            notification: event.notification ?? cease(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN),
-          });
-          return idle('manual stop', 'reset', false);
-        case 'AutomaticStop':
-          t.do({
-            type: 'send-notification',
-            notification: event.notification ?? cease(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN),
-          });
-          return idle('automatic stop', 'increment', true);
-        case 'HoldTimer_Expires':
-          t.do({
-            type: 'send-notification',
-            notification: { code: ErrorCode.HOLD_TIMER_EXPIRED, subcode: 0 },
-          });
-          return idle('hold timer expired', 'increment', true);
-        case 'TcpConnectionFails':
-          // RFC 4271 §8.2.2: close, restart the ConnectRetryTimer, continue listening in Active.
-          t.stop('hold').stop('connectRetry');
-          return t.do({ type: 'drop-connection' }).startConnectRetry().to('Active');
-        case 'BGPOpen':
-          t.stop('delayOpen').stop('connectRetry').do({ type: 'send-keepalive' });
-          return t.negotiate(event.holdTime).to('OpenConfirm');
-        case 'BGPHeaderErr':
-        case 'BGPOpenMsgErr':
-          t.do({ type: 'send-notification', notification: event.notification });
-          return idle('header or OPEN error', 'increment', true);
-        case 'OpenCollisionDump':
-          t.do({
-            type: 'send-notification',
-            notification: cease(CeaseSubcode.CONNECTION_COLLISION_RESOLUTION),
-          });
-          return idle('connection collision', 'increment', true);
-        case 'NotifMsgVerErr':
-          return idle('peer rejected the version', 'keep', true);
-        default:
-          t.do({ type: 'send-notification', notification: fsmError('OpenSent') });
-          return idle(`unexpected ${event.type} in OpenSent`, 'increment', true);
-      }
-
     case 'OpenConfirm':
-      switch (event.type) {
-        case 'ManualStart':
-        case 'AutomaticStart':
-        case 'ManualStart_with_PassiveTcpEstablishment':
-        case 'AutomaticStart_with_PassiveTcpEstablishment':
-          return unchanged;
-        case 'ManualStop':
-          t.do({
-            type: 'send-notification',
-            notification: event.notification ?? cease(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN),
-          });
-          return idle('manual stop', 'reset', false);
-        case 'AutomaticStop':
-          t.do({
-            type: 'send-notification',
-            notification: event.notification ?? cease(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN),
-          });
-          return idle('automatic stop', 'increment', true);
-        case 'HoldTimer_Expires':
-          t.do({
-            type: 'send-notification',
-            notification: { code: ErrorCode.HOLD_TIMER_EXPIRED, subcode: 0 },
-          });
-          return idle('hold timer expired', 'increment', true);
-        case 'KeepaliveTimer_Expires':
-          t.do({ type: 'send-keepalive' }).stop('keepalive');
-          return t.start('keepalive', keepaliveSeconds(state.holdTime)).to('OpenConfirm');
-        case 'TcpConnectionFails':
-        case 'NotifMsg':
-          return idle(
-            event.type === 'NotifMsg' ? 'NOTIFICATION received' : 'TCP connection failed',
-            'increment',
-            true,
-          );
-        case 'NotifMsgVerErr':
-          return idle('peer rejected the version', 'keep', true);
-        case 'BGPHeaderErr':
-        case 'BGPOpenMsgErr':
-          t.do({ type: 'send-notification', notification: event.notification });
-          return idle('header or OPEN error', 'increment', true);
-        case 'OpenCollisionDump':
-          t.do({
-            type: 'send-notification',
-            notification: cease(CeaseSubcode.CONNECTION_COLLISION_RESOLUTION),
-          });
-          return idle('connection collision', 'increment', true);
-        case 'KeepAliveMsg':
-          t.restartHold().do({ type: 'established' });
-          return t.to('Established');
-        default:
-          t.do({ type: 'send-notification', notification: fsmError('OpenConfirm') });
-          return idle(`unexpected ${event.type} in OpenConfirm`, 'increment', true);
-      }
-
-    case 'Established':
-      switch (event.type) {
-        case 'ManualStart':
-        case 'AutomaticStart':
-        case 'ManualStart_with_PassiveTcpEstablishment':
-        case 'AutomaticStart_with_PassiveTcpEstablishment':
-          return unchanged;
-        case 'ManualStop':
-          t.do({
-            type: 'send-notification',
-            notification: event.notification ?? cease(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN),
-          });
-          return idle('manual stop', 'reset', false);
-        case 'AutomaticStop':
-          t.do({
-            type: 'send-notification',
-            notification: event.notification ?? cease(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN),
-          });
-          return idle('automatic stop', 'increment', true);
-        case 'HoldTimer_Expires':
-          t.do({
-            type: 'send-notification',
-            notification: { code: ErrorCode.HOLD_TIMER_EXPIRED, subcode: 0 },
-          });
-          return idle('hold timer expired', 'increment', true);
-        case 'KeepaliveTimer_Expires':
-          t.do({ type: 'send-keepalive' }).stop('keepalive');
-          return t.start('keepalive', keepaliveSeconds(state.holdTime)).to('Established');
-        case 'KeepAliveMsg':
-        case 'UpdateMsg':
-          return t.restartHold().to('Established');
-        case 'TcpConnectionFails':
-        case 'NotifMsg':
-          return idle(
-            event.type === 'NotifMsg' ? 'NOTIFICATION received' : 'TCP connection failed',
-            'increment',
-            true,
-          );
-        case 'NotifMsgVerErr':
-          return idle('peer rejected the version', 'increment', true);
-        case 'UpdateMsgErr':
-          t.do({ type: 'send-notification', notification: event.notification });
-          return idle('UPDATE error', 'increment', true);
-        case 'BGPHeaderErr':
-        case 'BGPOpenMsgErr':
-          t.do({ type: 'send-notification', notification: event.notification });
-          return idle('header error', 'increment', true);
-        default:
-          // Includes BGPOpen and OpenCollisionDump (CollisionDetectEstablishedState is off).
-          t.do({ type: 'send-notification', notification: fsmError('Established') });
-          return idle(`unexpected ${event.type} in Established`, 'increment', true);
-      }
+    case 'Established': {
+      const common = afterConnect(t, state, event);
+      if (common) return common;
+      return openedState(t, state, event);
+    }
   }
+}
+
+/** Sends a NOTIFICATION and falls back to Idle. */
+function notifyIdle(
+  t: Transition,
+  notification: Notification,
+  reason: string,
+  counter: 'increment' | 'reset' | 'keep',
+  restart: boolean,
+): StepResult {
+  t.do({ type: 'send-notification', notification });
+  return t.toIdle(reason, counter, restart);
+}
+
+/**
+ * RFC 4271 §8.2.2: the events OpenSent, OpenConfirm and Established handle alike; null for
+ * the rest.
+ */
+function afterConnect(t: Transition, state: FsmState, event: FsmEvent): StepResult | null {
+  switch (event.type) {
+    case 'ManualStart':
+    case 'AutomaticStart':
+    case 'ManualStart_with_PassiveTcpEstablishment':
+    case 'AutomaticStart_with_PassiveTcpEstablishment':
+      return { state, actions: [] };
+    case 'ManualStop':
+      return notifyIdle(
+        t,
+        event.notification ?? cease(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN),
+        'manual stop',
+        'reset',
+        false,
+      );
+    case 'AutomaticStop':
+      return notifyIdle(
+        t,
+        event.notification ?? cease(CeaseSubcode.ADMINISTRATIVE_SHUTDOWN),
+        'automatic stop',
+        'increment',
+        true,
+      );
+    case 'HoldTimer_Expires':
+      return notifyIdle(
+        t,
+        { code: ErrorCode.HOLD_TIMER_EXPIRED, subcode: 0 },
+        'hold timer expired',
+        'increment',
+        true,
+      );
+    case 'BGPHeaderErr':
+    case 'BGPOpenMsgErr':
+      return notifyIdle(t, event.notification, 'header or OPEN error', 'increment', true);
+    default:
+      return null;
+  }
+}
+
+/** The events particular to OpenSent, OpenConfirm and Established (RFC 4271 §8.2.2). */
+function openedState(t: Transition, state: FsmState, event: FsmEvent): StepResult {
+  const name = state.name;
+  // KEEPALIVE timer: OpenConfirm and Established send one and restart the timer.
+  if (event.type === 'KeepaliveTimer_Expires' && name !== 'OpenSent') {
+    t.do({ type: 'send-keepalive' }).stop('keepalive');
+    return t.start('keepalive', keepaliveSeconds(state.holdTime)).to(name);
+  }
+  // Collision: the connection we give up gets Cease / Connection Collision Resolution.
+  // Established does not take part (CollisionDetectEstablishedState is off).
+  if (event.type === 'OpenCollisionDump' && name !== 'Established') {
+    return notifyIdle(
+      t,
+      cease(CeaseSubcode.CONNECTION_COLLISION_RESOLUTION),
+      'connection collision',
+      'increment',
+      true,
+    );
+  }
+  if (event.type === 'NotifMsgVerErr') {
+    return t.toIdle(
+      'peer rejected the version',
+      name === 'Established' ? 'increment' : 'keep',
+      true,
+    );
+  }
+  if ((event.type === 'TcpConnectionFails' || event.type === 'NotifMsg') && name !== 'OpenSent') {
+    const why = event.type === 'NotifMsg' ? 'NOTIFICATION received' : 'TCP connection failed';
+    return t.toIdle(why, 'increment', true);
+  }
+  switch (name) {
+    case 'OpenSent':
+      if (event.type === 'TcpConnectionFails') {
+        // RFC 4271 §8.2.2: close, restart the ConnectRetryTimer, continue listening in Active.
+        t.stop('hold').stop('connectRetry');
+        return t.do({ type: 'drop-connection' }).startConnectRetry().to('Active');
+      }
+      if (event.type === 'BGPOpen') {
+        t.stop('delayOpen').stop('connectRetry').do({ type: 'send-keepalive' });
+        return t.negotiate(event.holdTime).to('OpenConfirm');
+      }
+      break;
+    case 'OpenConfirm':
+      if (event.type === 'KeepAliveMsg') {
+        t.restartHold().do({ type: 'established' });
+        return t.to('Established');
+      }
+      break;
+    case 'Established':
+      if (event.type === 'KeepAliveMsg' || event.type === 'UpdateMsg') {
+        return t.restartHold().to('Established');
+      }
+      if (event.type === 'UpdateMsgErr') {
+        return notifyIdle(t, event.notification, 'UPDATE error', 'increment', true);
+      }
+      break;
+    default:
+      break;
+  }
+  // RFC 6608: anything else is an FSM error (this includes BGPOpen in Established).
+  return notifyIdle(t, fsmError(name), `unexpected ${event.type} in ${name}`, 'increment', true);
 }
