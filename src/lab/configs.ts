@@ -26,6 +26,13 @@ export interface NodeConfigOptions {
    */
   ipip: boolean;
   logLevel?: string;
+  /**
+   * The RFC 4724 Restart Time (s) each node advertises: how long its peers keep its routes
+   * after its session goes down without a Hard Reset. Unset: podbgp's default. A short one makes
+   * a node that vanished age out quickly (hold time plus this), at the price of a daemon
+   * restart having to be back within it.
+   */
+  restartTime?: number;
 }
 
 /** Policy names used in the generated node config. */
@@ -35,7 +42,11 @@ export const POLICY_MESH_REMOTE = 'mesh-other-segment';
 
 /** The podbgp config (as a plain object) for one node of the lab. */
 export function nodeConfig(plan: LabPlan, node: LabNode, opts: NodeConfigOptions): object {
-  const peerBase = { holdTime: LAB_HOLD_TIME, connectRetryTime: 2 };
+  const peerBase = {
+    holdTime: LAB_HOLD_TIME,
+    connectRetryTime: 2,
+    ...(opts.restartTime ? { gracefulRestart: { restartTime: opts.restartTime } } : {}),
+  };
   const mesh = plan.nodes
     .filter((n) => n !== node)
     .map((n) => ({
@@ -138,6 +149,9 @@ router bgp ${LAB_TOR_ASN}
  neighbor NODES peer-group
  neighbor NODES remote-as ${LAB_NODE_ASN}
  neighbor NODES timers 3 ${LAB_HOLD_TIME}
+ ! RFC 8538 (FRR 8.4's default, stated so the lab does not rely on it): a node that stops
+ ! with Cease keeps its routes here while it restarts, as it does on the other nodes.
+ bgp graceful-restart notification
 ${ranges}
  !
  address-family ipv4 unicast

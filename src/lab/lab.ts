@@ -50,6 +50,8 @@ export interface UpOptions extends LabLocation {
   logLevel?: string;
   /** How long to wait for every session and route (default 45 s). */
   convergeTimeoutMs?: number;
+  /** Graceful restart time (s) the nodes advertise (default: podbgp's); see configs.ts. */
+  restartTime?: number;
 }
 
 const elapsed = (t0: number): string => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
@@ -168,7 +170,11 @@ export async function labUp(ctx: LabContext, opts: UpOptions = {}): Promise<LabS
   ctx.say(`ToR (${tor}) up in ${plan.torNs} (${elapsed(t0)})`);
 
   for (const n of plan.nodes) {
-    const text = nodeConfigYaml(plan, n, { ipip: state.ipip, logLevel: opts.logLevel });
+    const text = nodeConfigYaml(plan, n, {
+      ipip: state.ipip,
+      logLevel: opts.logLevel,
+      restartTime: opts.restartTime,
+    });
     await writeFile(n.configPath, text, { mode: 0o644 });
   }
   for (const n of plan.nodes) {
