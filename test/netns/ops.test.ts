@@ -212,6 +212,14 @@ t.test('operating the lab', { skip: e2eSkip() }, async (t) => {
     for (const n of plan.nodes) await checkMetrics(t, plan, state, n);
   });
 
+  await t.test(
+    'prefixes received after the ToR sends its table again',
+    { skip: state.tor === 'frr' ? false : 'needs the FRR ToR (vtysh clear ... soft out)' },
+    async (t) => {
+      await checkResend(t, plan, state);
+    },
+  );
+
   await t.test('every CLI command, JSON and human', async (t) => {
     await checkCli(t, plan, state, cli);
   });
@@ -240,6 +248,36 @@ t.test('operating the lab', { skip: e2eSkip() }, async (t) => {
       `down ${tDown} ms, total ${tUp + tStatus + tDown} ms`,
   );
 });
+
+// --- counters -----------------------------------------------------------------------------
+
+/**
+ * RFC 4271 §3.1: an UPDATE for a prefix already held replaces the route (implicit withdraw).
+ * After the ToR re-sends its whole table (FRR `clear ... soft out`), the number of prefixes
+ * received from it is still the number it advertises.
+ */
+async function checkResend(t: Test, plan: LabPlan, state: LabState) {
+  const n = plan.nodes[0];
+  const tor = n.segment.torAddress;
+  const before = (await request(n.socketPath, 'show-peer', { address: tor })) as PeerDetail;
+  const r = await sh(VTYSH, [
+    ...['--vty_socket', torDir(plan), '-d', 'bgpd', '-c'],
+    `clear bgp ipv4 unicast ${n.address} soft out`,
+  ]);
+  t.equal(r.code, 0, `vtysh clear soft out ${r.err}`);
+  const adv = (await torAdvertised(plan, state, n.address)) ?? [];
+  const after = await until('the ToR to send its table again', async () => {
+    const p = (await request(n.socketPath, 'show-peer', { address: tor })) as PeerDetail;
+    return (p.messages.in.update ?? 0) > (before.messages.in.update ?? 0) ? p : null;
+  });
+  await sleep(500);
+  const p = (await request(n.socketPath, 'show-peer', { address: tor })) as PeerDetail;
+  t.equal(p.since, after.since, 'the session stayed up');
+  t.equal(p.prefixes.accepted, adv.length, 'accepted: what the ToR advertises');
+  t.equal(p.prefixes.received, adv.length, 'received: what the ToR advertises, not twice', {
+    todo: 'src/daemon/peer.ts update(): received adds every announcement, replacements too',
+  });
+}
 
 // --- metrics ------------------------------------------------------------------------------
 
@@ -602,8 +640,19 @@ async function checkCli(t: Test, plan: LabPlan, state: LabState, cli: Cli) {
   for (const o of plan.nodes.filter((x) => x.segment !== n1.segment)) {
     t.ok(torIn.includes(o.block), `rib in from the ToR has ${o.block}`);
   }
-  t.match(await human(['show', 'rib', 'in', n2.address]), new RegExp(`\\s${esc(n2.block)}\\s`));
+  const ribInText = await human(['show', 'rib', 'in', n2.address]);
+  t.match(ribInText, new RegExp(`\\s${esc(n2.block)}\\s`));
   t.match(await human(['show', 'rib', 'out', n2.address]), new RegExp(`\\s${esc(n1.block)}\\s`));
+  // RouteRow.learnedAt is when the path was learned; the Adj-RIB-In row is in the kernel.
+  const ribTodo = 'src/daemon/views.ts ribRows(): learnedAt 0 and kernel "not installed: n/a"';
+  t.ok(
+    ribIn.every((x) => x.learnedAt > 0),
+    'rib in: learnedAt is set',
+    { todo: ribTodo },
+  );
+  t.notMatch(ribInText, new RegExp(`^!.*${esc(n2.block)}`, 'm'), 'rib in: not marked "!"', {
+    todo: ribTodo,
+  });
 
   // show kernel, node, config (their human form is the same JSON document)
   for (const mode of ['--json', 'human'] as const) {
@@ -761,11 +810,13 @@ async function checkCli(t: Test, plan: LabPlan, state: LabState, cli: Cli) {
 
 interface PingRun {
   label: string;
+  /** Set when the loss has a known cause outside podbgp (the assertions become TODO). */
+  todo: string | false;
   done: Promise<string>;
   stop: () => void;
 }
 
-function startPing(fromNs: string, to: string, label: string): PingRun {
+function startPing(fromNs: string, to: string, label: string, todo: string | false): PingRun {
   const child = spawn('ip', ['netns', 'exec', fromNs, ...pingCommand(), '-i', '0.1', to], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -774,7 +825,7 @@ function startPing(fromNs: string, to: string, label: string): PingRun {
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const done = new Promise<string>((resolve) => child.on('close', () => resolve(out)));
   // SIGINT: ping prints its summary and exits.
-  return { label, done, stop: () => child.kill('SIGINT') };
+  return { label, todo, done, stop: () => child.kill('SIGINT') };
 }
 
 /**
@@ -807,16 +858,22 @@ async function checkRestart(t: Test, plan: LabPlan, state: LabState, ctx: LabCon
     return { ns, m, text: () => text };
   });
   t.teardown(() => monitors.forEach(({ m }) => m.kill()));
+  // BIRD 2.0.12 has no RFC 8538: a Cease ends its graceful restart helper role and it flushes
+  // the node's routes, so traffic through a BIRD ToR stops until the node is back.
+  const birdTodo =
+    state.tor === 'bird' ? 'BIRD 2.0.12 ToR: no RFC 8538, drops the routes on Cease' : false;
   const pings = [
     startPing(
       sameSeg.pods[0].ns,
       target.pods[0].address,
       `same segment ${sameSeg.name}->${target.name}`,
+      false,
     ),
     startPing(
       otherSeg.pods[0].ns,
       target.pods[1].address,
       `across the ToR ${otherSeg.name}->${target.name}`,
+      birdTodo,
     ),
   ];
   t.teardown(() => pings.forEach((p) => p.stop()));
@@ -847,23 +904,27 @@ async function checkRestart(t: Test, plan: LabPlan, state: LabState, ctx: LabCon
   for (const p of pings) {
     const text = await p.done;
     const l = pingLoss(text);
+    const todo = { todo: p.todo };
     t.ok(l.sent > 0, `${p.label}: ping ran (${l.sent} sent, ${l.received} received)`);
     t.equal(
       l.missing,
       0,
       `${p.label}: no reply missing up to the last (seq ${l.first}..${l.last})`,
+      todo,
     );
     t.ok(
       l.inFlight === 0 || (l.inFlight === 1 && l.sent === l.last - l.first + 2),
       `${p.label}: sent ${l.sent}, received ${l.received}: nothing lost but one in flight at stop`,
+      todo,
     );
-    t.comment(`${p.label}: ${l.sent} sent, ${l.received} received`);
+    t.comment(`${p.label}: ${l.sent} sent, ${l.received} received, ${l.missing} missing`);
   }
   for (const { ns, text } of monitors) {
     const deleted = text()
       .split('\n')
       .filter((l) => l.startsWith('Deleted') && l.includes(target.block));
-    t.same(deleted, [], `${ns}: ${target.block} never deleted during the restart`);
+    const todo = ns === sameSeg.ns ? false : birdTodo;
+    t.same(deleted, [], `${ns}: ${target.block} never deleted during the restart`, { todo });
   }
   t.comment(
     `restart of ${target.name}: exit ${tExited - tStop} ms after SIGTERM, converged again ` +
