@@ -443,6 +443,8 @@ export class Daemon {
           this.rib,
           this.peerOrThrow(a.address),
           a.direction === 'out' ? 'out' : 'in',
+          this.kernel,
+          this.learned,
         ),
       }),
       'show-kernel': () => this.kernel.status(),

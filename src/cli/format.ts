@@ -156,7 +156,7 @@ export function formatRoutes(routes: RouteRow[], now = Date.now()): string {
         r.origin ?? '-',
         r.localPref === null ? '-' : String(r.localPref),
         r.med === null ? '-' : String(r.med),
-        duration(now - r.learnedAt),
+        r.learnedAt > 0 ? duration(now - r.learnedAt) : '-',
         selected ? kernelColumn(r) : '',
         [...r.communities, ...r.largeCommunities].join(' '),
       ];

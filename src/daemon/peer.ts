@@ -69,8 +69,6 @@ export interface PeerContext {
 export class PeerRuntime implements SessionHandler {
   readonly session: Session;
   readonly ribPeer: RibPeer;
-  /** Prefixes announced in the current session (before policy), per family. */
-  readonly received: Record<FamilyName, number> = { 'ipv4-unicast': 0, 'ipv6-unicast': 0 };
   /** Every family's End-of-RIB (or the session's first failure) was seen since start. */
   settled = false;
   private readonly log: Logger;
@@ -130,6 +128,8 @@ export class PeerRuntime implements SessionHandler {
       rrClient: spec.routeReflectorClient,
       nextHopSelf: true,
       transit: spec.transit,
+      // Soft reset in without asking the peer, and an exact "received" count in show peers.
+      keepPrePolicy: true,
       maxPrefixes: spec.maxPrefixes,
       ...peerPolicies(spec.policy),
     };
@@ -152,6 +152,14 @@ export class PeerRuntime implements SessionHandler {
     this.ctx.rib.unregisterPeer(this.ribPeer);
   }
 
+  /** Routes the peer announces now, before import policy (RFC 4271 §3.2 Adj-RIB-In). */
+  get received(): number {
+    return (
+      this.ctx.rib.receivedCount(this.ribPeer, 'ipv4-unicast') +
+      this.ctx.rib.receivedCount(this.ribPeer, 'ipv6-unicast')
+    );
+  }
+
   get accepted(): number {
     return (
       this.ctx.rib.routeCount(this.ribPeer, 'ipv4-unicast') +
@@ -172,8 +180,6 @@ export class PeerRuntime implements SessionHandler {
   established(session: Session, n: Negotiated): void {
     this.lastNegotiated = n;
     this.establishedAt = this.ctx.clock.now();
-    this.received['ipv4-unicast'] = 0;
-    this.received['ipv6-unicast'] = 0;
     const facts: NegotiatedFacts = {
       routerId: n.peerRouterId,
       localAddress: session.localAddress ?? '',
@@ -195,13 +201,7 @@ export class PeerRuntime implements SessionHandler {
   }
 
   update(_session: Session, update: UpdateMessage): void {
-    const result = this.ctx.rib.applyUpdate(this.ribPeer, update);
-    const family: FamilyName =
-      update.nlri.length > 0 || update.withdrawn.length > 0 ? 'ipv4-unicast' : 'ipv6-unicast';
-    this.received[family] = Math.max(
-      0,
-      this.received[family] + result.announced + result.rejected - result.withdrawn,
-    );
+    this.ctx.rib.applyUpdate(this.ribPeer, update);
     if (update.endOfRib) {
       this.ctx.rib.endOfRib(this.ribPeer, update.endOfRib);
       const n = this.session.negotiated;

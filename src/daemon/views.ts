@@ -31,7 +31,7 @@ export function peerSummary(p: PeerRuntime): PeerSummary {
     enabled: s.isEnabled,
     since: s.since,
     prefixes: {
-      received: p.received['ipv4-unicast'] + p.received['ipv6-unicast'],
+      received: p.received,
       accepted: p.accepted,
       advertised: p.advertised,
     },
@@ -155,15 +155,33 @@ export function routeRows(
   return rows;
 }
 
-/** `show rib in|out ADDR`. */
-export function ribRows(rib: Rib, peer: PeerRuntime, direction: 'in' | 'out'): RouteRow[] {
+/**
+ * `show rib in|out ADDR`. Each row carries the kernel's view of its prefix and the time the
+ * prefix's selected path last changed, as `show routes` does.
+ */
+export function ribRows(
+  rib: Rib,
+  peer: PeerRuntime,
+  direction: 'in' | 'out',
+  kernel: KernelSync,
+  learned: Map<string, number>,
+): RouteRow[] {
   const rows: RouteRow[] = [];
-  const none: KernelState = { status: 'not-installed', shape: null, device: null, reason: 'n/a' };
+  const add = (r: RouteView, family: FamilyName, selected: boolean) =>
+    rows.push(
+      row(
+        r,
+        family,
+        learned.get(r.prefix) ?? 0,
+        kernelState(kernel.routeStatus(r.prefix), selected),
+      ),
+    );
   for (const family of FAMILIES) {
     if (direction === 'in') {
-      for (const r of rib.adjRibIn(peer.ribPeer, family)) rows.push(row(r, family, 0, none));
+      for (const r of rib.adjRibIn(peer.ribPeer, family)) add(r, family, r.best || r.multipath);
     } else {
       for (const r of rib.adjRibOut(peer.ribPeer, family)) {
+        // What we send is our selected path for the prefix.
         const view: RouteView = {
           prefix: r.prefix,
           peer: peer.spec.address,
@@ -175,7 +193,7 @@ export function ribRows(rib: Rib, peer: PeerRuntime, direction: 'in' | 'out'): R
           stale: false,
           eligible: true,
         };
-        rows.push(row(view, family, 0, none));
+        add(view, family, true);
       }
     }
   }

@@ -774,6 +774,16 @@ export class Rib implements RibApi {
     };
   }
 
+  /**
+   * Routes the peer currently announces per family, before import policy: the pre-policy
+   * Adj-RIB-In size when it is kept, else the accepted count.
+   */
+  receivedCount(peer: RibPeer, family: FamilyName): number {
+    const ps = this.state(peer);
+    const fi = familyIndex(family);
+    return ps.pre[fi]?.size ?? ps.counts[fi];
+  }
+
   /** Accepted routes per family for a peer (what max-prefix counts). */
   routeCount(peer: RibPeer, family: FamilyName): number {
     return this.state(peer).counts[familyIndex(family)];
