@@ -32,6 +32,8 @@ export interface FeederConfig {
   asn: number;
   peerAsn: number;
   routerId: string;
+  /** Send a ROUTE-REFRESH after End-of-RIB as a timing echo (default true). */
+  echo?: boolean;
   /** NEXT_HOP of every route: our address on the link to the peer. */
   nextHop: string;
   prefixes: number;
@@ -210,7 +212,11 @@ async function command(cmd: string): Promise<void> {
     // One ROUTE-REFRESH only, after End-of-RIB: BIRD answers several pending requests with one
     // re-send, so a request per phase would not give one echo each.
     const t0 = now();
-    const written = await write([...feed.table, eor, routeRefresh]);
+    const written = await write([
+      ...feed.table,
+      eor,
+      ...(cfg.echo === false ? [] : [routeRefresh]),
+    ]);
     emit('fed', { t0, written });
   } else if (cmd === 'withdraw') {
     const t0 = now();

@@ -5,20 +5,27 @@
 //
 // Run (root; BIRD 2 installed; `npm run build` first, or pass --tsx):
 //   node --import tsx bench/full-table.ts [--sizes 100000,1000000] [--sets 50000] [--tsx]
-//        [--cpu-prof DIR] [--only podbgp|bird] [--timeout SECONDS]
+//        [--cpu-prof DIR] [--only podbgp|bird] [--timeout SECONDS] [--no-echo]
 //
 // What is measured, per daemon, the daemons taking turns (never fed at the same time):
-// - load: t0 = the feeder starts writing the table (1.5 s after Established, so both sides'
-//   session start-up is over). "in Loc-RIB" = the reply to a ROUTE-REFRESH sent right after the
-//   last UPDATE (a peer handles messages in order), then checked by count (`show peer`,
-//   `birdc show protocols all`). "EoR" = the reply to a second ROUTE-REFRESH sent right
-//   after End-of-RIB. podbgp also writes every route to kernel table 200 after End-of-RIB (it
-//   cannot be turned off); that is timed separately, "kernel has all", by counting the table
-//   in /proc/PID/net/fib_triestat. BIRD has no kernel protocol here (no kernel export).
+// - load: t0 = the feeder starts writing the table, End-of-RIB and a ROUTE-REFRESH (1.5 s after
+//   Established, so session start-up is over). "count reached N": the accepted-route count,
+//   polled every 10 ms over each daemon's control socket (podbgp `show peers`, BIRD `show
+//   protocols all`), first seen at N. "End-of-RIB processed": the daemon's reply to the
+//   ROUTE-REFRESH sent right after End-of-RIB (messages are handled in order). Both are upper
+//   bounds; the best bound is the smaller. --no-echo sends no ROUTE-REFRESH (podbgp answers
+//   one by walking its whole Loc-RIB, which the echo figure then includes).
+// - kernel: podbgp writes every route to its kernel table (200 here; this cannot be turned
+//   off), starting during the load; "kernel has all" counts table 200 through
+//   /proc/PID/net/fib_triestat. BIRD has no kernel protocol here (no kernel export).
 // - memory: VmHWM (peak RSS, reset through clear_refs just before the feed) minus VmRSS just
-//   before the feed; also RSS 3 s after the load. Bytes per route = that growth / prefixes.
+//   before the feed, read when the count reached N and again after the kernel phase; also RSS
+//   3 s after the load. Bytes per route = that growth / prefixes.
 // - CPU: utime+stime from /proc/PID/stat; podbgp's `ip -batch` children are counted apart.
-// - withdrawal: every prefix withdrawn in 4096-octet UPDATEs, timed by a ROUTE-REFRESH echo.
+// - withdrawal: once the daemon is idle again, every prefix is withdrawn in 4096-octet
+//   UPDATEs; timed until the polled count is 0 (podbgp: and until its kernel table is empty).
+// The pool filter: podbgp accepts only prefixes inside a pool with length >= blockSize; the
+// feed (/24s from 1.0.0.0 up) lies in the pool 0.0.0.0/1 with blockSize 24.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync, existsSync, readdirSync, mkdirSync } from 'node:fs';
@@ -56,6 +63,7 @@ const useTsx = args.includes('--tsx') || !existsSync(path.join(ROOT, 'dist/src/c
 const cpuProfDir = args.includes('--cpu-prof') ? path.resolve(opt('--cpu-prof', '')) : null;
 const only = opt('--only', '');
 const timeoutMs = Number(opt('--timeout', '900')) * 1000;
+const echo = !args.includes('--no-echo');
 
 const NS = { feed: 'pbf-feed', pod: 'pbf-pod', bird: 'pbf-bird' };
 const LINK = {
@@ -390,6 +398,18 @@ async function pollUntil<S>(
   }
 }
 
+/** Waits (up to 2 minutes) until `pid` uses under 2% of a core over a second. */
+async function quiesce(pid: number): Promise<void> {
+  const end = Date.now() + 120_000;
+  let last = cpuOf(pid).self;
+  while (Date.now() < end) {
+    await sleep(1000);
+    const cur = cpuOf(pid).self;
+    if (cur - last < 0.02) return;
+    last = cur;
+  }
+}
+
 async function measure(cleanup: Cleanup, t: Target, n: number): Promise<Figures> {
   const feeder = new Feeder(cleanup, {
     peer: t.link.daemon,
@@ -400,6 +420,7 @@ async function measure(cleanup: Cleanup, t: Target, n: number): Promise<Figures>
     prefixes: n,
     attributeSets,
     holdTime: HOLD,
+    echo,
   });
   const built = await feeder.next('built');
   console.log(
@@ -422,7 +443,7 @@ async function measure(cleanup: Cleanup, t: Target, n: number): Promise<Figures>
   const fed = await feeder.next('fed');
   const t0 = Number(fed.t0);
   // The reply to the ROUTE-REFRESH sent after End-of-RIB: the first UPDATE after `written`.
-  const echo = await feeder.echoAfter(Number(fed.written), 5000);
+  const echoAt = echo ? await feeder.echoAfter(Number(fed.written), 5000) : null;
   let kernelS: number | null = null;
   let cpuKernel: Cpu | null = null;
   if (t.kernel) {
@@ -436,7 +457,7 @@ async function measure(cleanup: Cleanup, t: Target, n: number): Promise<Figures>
     cpuKernel = cpuOf(pid);
   }
   if (t.kernel) {
-    const eorAt = echo ?? polled.all.at;
+    const eorAt = echoAt ?? polled.all.at;
     phases.push({ name: 'load: start -> End-of-RIB processed', from: mono(t0), to: mono(eorAt) });
     phases.push({
       name: 'kernel: End-of-RIB -> kernel has all',
@@ -446,6 +467,9 @@ async function measure(cleanup: Cleanup, t: Target, n: number): Promise<Figures>
   }
   await sleep(3000);
   const loaded = memOf(pid);
+  // Withdraw only once the daemon is idle again (podbgp verifies its kernel table some time
+  // after a big batch), so the withdrawal is timed alone.
+  await quiesce(pid);
 
   const cpuW0 = cpuOf(pid);
   feeder.send('withdraw');
@@ -472,7 +496,7 @@ async function measure(cleanup: Cleanup, t: Target, n: number): Promise<Figures>
   return {
     writtenS: (Number(fed.written) - t0) / 1000,
     locRibS: (polled.all.at - t0) / 1000,
-    eorEchoS: echo === null ? null : (echo - t0) / 1000,
+    eorEchoS: echoAt === null ? null : (echoAt - t0) / 1000,
     kernelS,
     cpuLocRibS: polled.all.cpu.self - cpu0.self,
     cpuKernelS: cpuKernel ? cpuKernel.self - cpu0.self : null,
@@ -566,6 +590,7 @@ function summarizeProfile(dir: string): void {
     for (const ph of phases) {
       const self = new Map<string, number>();
       const incl = new Map<string, number>();
+      const area = new Map<string, number>();
       let total = 0;
       let t = prof.startTime;
       prof.samples.forEach((id, i) => {
@@ -577,6 +602,12 @@ function summarizeProfile(dir: string): void {
         total += us;
         const k = name(nd);
         self.set(k, (self.get(k) ?? 0) + us);
+        const url = nd.callFrame.url.replace(/^file:\/\//, '').replace(ROOT + '/', '');
+        const ar = url
+          ? (/^(?:dist\/)?(src\/[^/]+|protocol)(?:\/|$)/.exec(url)?.[1] ??
+            (url.startsWith('node:') ? 'node internals' : url))
+          : nd.callFrame.functionName;
+        area.set(ar, (area.get(ar) ?? 0) + us);
         const seen = new Set<string>();
         for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
           const kk = name(byId.get(at)!);
@@ -591,6 +622,8 @@ function summarizeProfile(dir: string): void {
       console.log(
         `\npodbgp CPU profile, ${ph.name}: ${(total / 1e6).toFixed(2)} s busy (idle excluded)`,
       );
+      console.log(' self time by area:');
+      for (const [k, us] of top(area, 12)) console.log(`  ${pct(us, total)}  ${k}`);
       console.log(' self time:');
       for (const [k, us] of top(self, 25)) console.log(`  ${pct(us, total)}  ${k}`);
       console.log(' inclusive time:');
