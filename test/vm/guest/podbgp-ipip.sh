@@ -22,9 +22,17 @@ read -r -a EXTRA <<<"$PBP_EXTRA_BLOCKS"
 R=pbp-r
 GATEWAY_LL=169.254.1.1 # the pods' next hop, held by the node side of each pod veth
 
-ms() { date +%s%3N; }
-T0=$(ms)
-progress() { echo "[$(($(ms) - T0)) ms] $*" >&2; }
+# Milliseconds from bash's own clock: no process to spawn (each costs tens of ms emulated).
+ms() {
+  local t=${EPOCHREALTIME/./}
+  NOW=$((t / 1000))
+}
+ms
+T0=$NOW
+progress() {
+  ms
+  echo "[$((NOW - T0)) ms] $*" >&2
+}
 section() { echo "### $1"; }
 nsx() {
   local n=$1
@@ -54,13 +62,16 @@ wait_for() {
   local limit=$1 what=$2
   shift 2
   local start end
-  start=$(ms)
+  ms
+  start=$NOW
   end=$((start + limit * 1000))
   until "$@" >/dev/null 2>&1; do
-    [ "$(ms)" -ge "$end" ] && abort "timed out after ${limit}s waiting for $what"
-    sleep 0.2
+    ms
+    [ "$NOW" -ge "$end" ] && abort "timed out after ${limit}s waiting for $what"
+    sleep 0.25
   done
-  progress "$what ($(($(ms) - start)) ms)"
+  ms
+  progress "$what ($((NOW - start)) ms)"
 }
 
 # route_is NODE PREFIX direct|ipip|absent: the kernel holds our route in that shape.
@@ -217,6 +228,7 @@ ping_matrix() { # TAG COUNT DEADLINE; tunl0 counters between the pairs
 for n in "${NODES[@]}"; do write_config $n CrossSubnet "${BLOCK[$n]}"; done
 section started-ms
 ms
+echo "$NOW"
 for n in "${NODES[@]}"; do start_daemon $n; done
 wait_for 90 "cross: A has B direct, C via tunl0" routes_are a direct "${BLOCK[b]}"
 wait_for 60 "cross: A has C via tunl0" routes_are a ipip "${BLOCK[c]}"
@@ -224,6 +236,7 @@ wait_for 60 "cross: B has A direct, C via tunl0" cross_b
 wait_for 60 "cross: C has A and B via tunl0" routes_are c ipip "${BLOCK[a]}" "${BLOCK[b]}"
 section routes-ready-ms
 ms
+echo "$NOW"
 dump_routes cross
 for n in "${NODES[@]}"; do
   section "tunl0-$n"
@@ -317,7 +330,7 @@ wait_for 60 "never: B has A direct, no C" never_b
 wait_for 60 "never: C has neither A nor B" routes_are c absent "${BLOCK[a]}" "${BLOCK[b]}"
 dump_routes never
 for n in a c; do
-  show_json $n routes >"$W/show-never-$n.json" &
+  show_json $n routes --all >"$W/show-never-$n.json" &
   eval "show_$n=\$!"
 done
 pingpod never a b 2 5
@@ -338,6 +351,12 @@ done
 
 section final-stop-rc
 for n in "${NODES[@]}"; do stop_daemon $n; done
+if [ -n "${PBP_DEBUG:-}" ]; then
+  for f in "$W"/*.log; do
+    section "debug-$(basename "$f")"
+    cut -c1-300 "$f"
+  done
+fi
 section log-errors
 cat "$W"/*.log | grep -E '"level":(50|60)' | tail -n 40
 progress "done"
