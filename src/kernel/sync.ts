@@ -852,6 +852,8 @@ export class KernelSync {
         this.target.protocol,
       ];
       const r = await this.runner.run(family === 6 ? ['-6', ...args] : args);
+      // A table nobody has used yet does not exist in the kernel: it is simply empty.
+      if (r.code !== 0 && /FIB table does not exist/i.test(r.stderr)) continue;
       if (r.code !== 0) {
         this.log.error({ family, error: r.stderr.trim() }, 'cannot read kernel routes');
         return null;
