@@ -225,13 +225,13 @@ export class Daemon {
     if (this.stopping) return;
     const now = this.clock.now();
     for (const c of changes) {
-      this.learned.set(c.prefix, now);
       if (c.withdrawn) {
         this.learned.delete(c.prefix);
         if (!this.ownBlocks.has(c.prefix)) this.kernel.update(c.prefix, null);
-      } else if (!c.local) {
-        this.kernel.update(c.prefix, c.nexthops);
+        continue;
       }
+      this.learned.set(c.prefix, now);
+      if (!c.local) this.kernel.update(c.prefix, c.nexthops);
     }
   }
 
