@@ -369,11 +369,21 @@ export class Daemon {
       return false;
     }
     const diff = diffConfigs(this.config, r.config);
-    if (diff.restartRequired) {
-      this.log.warn({ sections: diff.sections }, 'some changes need a restart to take effect');
+    if (diff.restartRequired.length > 0) {
+      this.log.warn(
+        { fields: diff.restartRequired },
+        'some changes need a restart to take effect; the rest is applied now',
+      );
     }
     this.config = r.config;
-    if (
+    const poolsChanged = diff.sections.includes('pools');
+    if (poolsChanged) {
+      // New pools: new IPIP modes for the kernel and a new pool filter for every peer.
+      this.kernel.setPools(r.config.pools.map((p) => ({ cidr: p.cidr, ipipMode: p.ipipMode })));
+      this.compilePolicyMap();
+      for (const p of this.peers.values()) p.reconfigure(p.spec);
+      this.rib.nextHopsChanged();
+    } else if (
       diff.policies.added.length + diff.policies.removed.length + diff.policies.changed.length >
       0
     ) {

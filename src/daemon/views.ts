@@ -148,7 +148,12 @@ export function routeRows(
         if (q.peer && c.peer !== q.peer) continue;
         const selected = c.best || c.multipath;
         if (!selected && !q.all) continue;
-        rows.push(row(c, family, learnedAt, kernelState(status, selected)));
+        // A path the RIB could not use because its next hop is unreachable says why.
+        const unreachable = c.eligible ? null : kernel.unreachableReason(c.nextHop);
+        const k: KernelState = unreachable
+          ? { status: 'not-installed', shape: null, device: null, reason: unreachable }
+          : kernelState(status, selected);
+        rows.push(row(c, family, learnedAt, k));
       }
     }
   }

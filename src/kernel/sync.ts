@@ -282,10 +282,19 @@ export class KernelSync {
    * eligibility test.)
    */
   canReach(nexthop: string): boolean {
+    return this.unreachableReason(nexthop) === null;
+  }
+
+  /** Why `canReach` says no, in words for `show routes`; null when the next hop is reachable. */
+  unreachableReason(nexthop: string): string | null {
     const addr = parseAddr(nexthop.split('%')[0]);
-    if (addr === null) return false;
-    if (this.topology.lookup(addr) !== null) return true;
-    return addr.family === 4 && this.wantTunnel && this.tunnel?.available === true;
+    if (addr === null) return `next hop ${nexthop} is not an IP address`;
+    if (this.topology.lookup(addr) !== null) return null;
+    const off = `next hop ${nexthop} is not on a connected segment`;
+    if (addr.family === 6) return `${off} (IPIP carries IPv4 only)`;
+    if (!this.wantTunnel) return `${off} and the pool's ipipMode is Never`;
+    if (this.tunnel?.available !== true) return `${off} and the kernel has no IPIP support`;
+    return null;
   }
 
   private keyOf(p: Prefix): string {

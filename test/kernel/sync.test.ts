@@ -537,6 +537,15 @@ t.test(
       t.equal(sync.canReach('10.0.0.5'), offSegment, `${what}: off every segment`);
       t.equal(sync.canReach('fd00:99::1'), false, `${what}: IPv6 off-segment never (IPIP is IPv4)`);
       t.equal(sync.canReach('not-an-address'), false);
+      const reason = sync.unreachableReason('10.0.0.5');
+      if (offSegment) t.equal(reason, null, `${what}: no reason when reachable`);
+      else {
+        t.match(
+          reason,
+          mode === 'Never' ? /ipipMode is Never/ : /no IPIP support/,
+          `${what}: the reason names the cause`,
+        );
+      }
       t.ok(events >= 1, `${what}: reachability announced after the first topology read`);
       await sync.stop();
     }
