@@ -71,6 +71,9 @@ const VERIFY_AFTER_PAUSE_MS = 5000;
 /** Lines per chunk written to a running `ip -batch`. */
 const CHUNK_LINES = 2000;
 
+/** A delayed full resync waits at most this many delays for queued changes to drain. */
+const MAX_FULL_DEFERRALS = 12;
+
 export class KernelSync {
   private readonly runner: CommandRunner;
   private readonly log: KernelLogger;
@@ -110,6 +113,8 @@ export class KernelSync {
   private isConverged = false;
   private working = false;
   private fullPending: Reason | null = null;
+  /** Times a delayed full resync was put off because changes were still queued. */
+  private fullDeferrals = 0;
   private monitor: RouteMonitor | null = null;
   private monitorQueue: MonitorRouteEvent[] = [];
   private idleWaiters: Array<() => void> = [];
@@ -514,6 +519,15 @@ export class KernelSync {
     if (this.driftTimer !== null) return;
     this.driftTimer = this.clock.setTimeout(() => {
       this.driftTimer = null;
+      // While a large table is still streaming in, a full re-read now would be redone by the
+      // next one: wait until the queued changes are applied (a bounded number of times).
+      const busy = this.dirtyList.length > 0 || this.pendingTable !== null;
+      if (busy && this.fullDeferrals < MAX_FULL_DEFERRALS) {
+        this.fullDeferrals++;
+        this.requestFull(reason, delayMs);
+        return;
+      }
+      this.fullDeferrals = 0;
       this.fullPending = strongerReason(this.fullPending, reason);
       this.pump();
     }, delayMs);
