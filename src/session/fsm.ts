@@ -300,61 +300,24 @@ export function step(
 
     case 'Connect':
       switch (event.type) {
-        case 'ManualStart':
-        case 'AutomaticStart':
-        case 'ManualStart_with_PassiveTcpEstablishment':
-        case 'AutomaticStart_with_PassiveTcpEstablishment':
-          return unchanged;
         case 'ManualStop':
           return idle('manual stop', 'reset', false);
         case 'ConnectRetryTimer_Expires':
           // Drop the attempt, restart the timer, try again.
           t.do({ type: 'drop-connection' }).stop('delayOpen').stop('connectRetry');
           return t.startConnectRetry().do({ type: 'connect' }).to('Connect');
-        case 'DelayOpenTimer_Expires':
-          t.stop('delayOpen').stop('connectRetry');
-          return t.sendOpen().to('OpenSent');
-        case 'Tcp_CR_Acked':
-        case 'TcpConnectionConfirmed':
-          t.stop('connectRetry');
-          if (config.delayOpenTime > 0)
-            return t.start('delayOpen', config.delayOpenTime).to('Connect');
-          return t.sendOpen().to('OpenSent');
         case 'TcpConnectionFails':
           if (t.running('delayOpen')) {
             t.stop('delayOpen').stop('connectRetry');
             return t.startConnectRetry().do({ type: 'drop-connection' }).to('Active');
           }
           return idle('TCP connection failed', 'increment', true);
-        case 'BGPOpen':
-          if (t.running('delayOpen')) {
-            // RFC 4271 §8.2.2 event 20: OPEN while DelayOpen runs completes the exchange.
-            t.stop('connectRetry').stop('delayOpen');
-            t.do({ type: 'send-open' }).do({ type: 'send-keepalive' });
-            return t.negotiate(event.holdTime).to('OpenConfirm');
-          }
-          return idle('unexpected OPEN in Connect', 'increment', true);
-        case 'BGPHeaderErr':
-        case 'BGPOpenMsgErr':
-          t.do({ type: 'send-notification', notification: event.notification });
-          return idle('header or OPEN error', 'increment', true);
-        case 'NotifMsgVerErr':
-          return idle(
-            'peer rejected the version',
-            t.running('delayOpen') ? 'keep' : 'increment',
-            true,
-          );
         default:
-          return idle(`unexpected ${event.type} in Connect`, 'increment', true);
+          return beforeOpen(t, state, event, config);
       }
 
     case 'Active':
       switch (event.type) {
-        case 'ManualStart':
-        case 'AutomaticStart':
-        case 'ManualStart_with_PassiveTcpEstablishment':
-        case 'AutomaticStart_with_PassiveTcpEstablishment':
-          return unchanged;
         case 'ManualStop':
           if (t.running('delayOpen') && event.notification) {
             t.do({ type: 'send-notification', notification: event.notification });
@@ -364,36 +327,10 @@ export function step(
           if (state.passive) return t.stop('connectRetry').startConnectRetry().to('Active');
           t.stop('connectRetry');
           return t.startConnectRetry().do({ type: 'connect' }).to('Connect');
-        case 'DelayOpenTimer_Expires':
-          t.stop('delayOpen').stop('connectRetry');
-          return t.sendOpen().to('OpenSent');
-        case 'Tcp_CR_Acked':
-        case 'TcpConnectionConfirmed':
-          t.stop('connectRetry');
-          if (config.delayOpenTime > 0)
-            return t.start('delayOpen', config.delayOpenTime).to('Active');
-          return t.sendOpen().to('OpenSent');
         case 'TcpConnectionFails':
           return idle('TCP connection failed', 'increment', true);
-        case 'BGPOpen':
-          if (t.running('delayOpen')) {
-            t.stop('connectRetry').stop('delayOpen');
-            t.do({ type: 'send-open' }).do({ type: 'send-keepalive' });
-            return t.negotiate(event.holdTime).to('OpenConfirm');
-          }
-          return idle('unexpected OPEN in Active', 'increment', true);
-        case 'BGPHeaderErr':
-        case 'BGPOpenMsgErr':
-          t.do({ type: 'send-notification', notification: event.notification });
-          return idle('header or OPEN error', 'increment', true);
-        case 'NotifMsgVerErr':
-          return idle(
-            'peer rejected the version',
-            t.running('delayOpen') ? 'keep' : 'increment',
-            true,
-          );
         default:
-          return idle(`unexpected ${event.type} in Active`, 'increment', true);
+          return beforeOpen(t, state, event, config);
       }
 
     case 'OpenSent':
@@ -522,4 +459,48 @@ function openedState(t: Transition, state: FsmState, event: FsmEvent): StepResul
   }
   // RFC 6608: anything else is an FSM error (this includes BGPOpen in Established).
   return notifyIdle(t, fsmError(name), `unexpected ${event.type} in ${name}`, 'increment', true);
+}
+
+/** RFC 4271 §8.2.2: the events Connect and Active handle alike (no OPEN sent yet). */
+function beforeOpen(
+  t: Transition,
+  state: FsmState,
+  event: FsmEvent,
+  config: FsmConfig,
+): StepResult {
+  const name = state.name;
+  switch (event.type) {
+    case 'ManualStart':
+    case 'AutomaticStart':
+    case 'ManualStart_with_PassiveTcpEstablishment':
+    case 'AutomaticStart_with_PassiveTcpEstablishment':
+      return { state, actions: [] };
+    case 'DelayOpenTimer_Expires':
+      t.stop('delayOpen').stop('connectRetry');
+      return t.sendOpen().to('OpenSent');
+    case 'Tcp_CR_Acked':
+    case 'TcpConnectionConfirmed':
+      t.stop('connectRetry');
+      if (config.delayOpenTime > 0) return t.start('delayOpen', config.delayOpenTime).to(name);
+      return t.sendOpen().to('OpenSent');
+    case 'BGPOpen':
+      if (t.running('delayOpen')) {
+        // RFC 4271 §8.2.2 event 20: OPEN while DelayOpen runs completes the exchange.
+        t.stop('connectRetry').stop('delayOpen');
+        t.do({ type: 'send-open' }).do({ type: 'send-keepalive' });
+        return t.negotiate(event.holdTime).to('OpenConfirm');
+      }
+      return t.toIdle(`unexpected OPEN in ${name}`, 'increment', true);
+    case 'BGPHeaderErr':
+    case 'BGPOpenMsgErr':
+      return notifyIdle(t, event.notification, 'header or OPEN error', 'increment', true);
+    case 'NotifMsgVerErr':
+      return t.toIdle(
+        'peer rejected the version',
+        t.running('delayOpen') ? 'keep' : 'increment',
+        true,
+      );
+    default:
+      return t.toIdle(`unexpected ${event.type} in ${name}`, 'increment', true);
+  }
 }
