@@ -73,7 +73,6 @@ export class PeerRuntime implements SessionHandler {
   settled = false;
   private readonly log: Logger;
   private lastNegotiated: Negotiated | null = null;
-  private establishedAt = 0;
 
   constructor(
     readonly spec: PeerSpec,
@@ -179,7 +178,6 @@ export class PeerRuntime implements SessionHandler {
 
   established(session: Session, n: Negotiated): void {
     this.lastNegotiated = n;
-    this.establishedAt = this.ctx.clock.now();
     const facts: NegotiatedFacts = {
       routerId: n.peerRouterId,
       localAddress: session.localAddress ?? '',
@@ -242,8 +240,8 @@ export class PeerRuntime implements SessionHandler {
   private lossIsGraceful(info: DownInfo): boolean {
     const gr = this.lastNegotiated?.gracefulRestart;
     if (!gr) return false;
-    const n =
-      info.notification && info.notification.at >= this.establishedAt ? info.notification : null;
+    // The session reports only the NOTIFICATION of the session that just ended.
+    const n = info.notification;
     if (!n) return true;
     if (n.direction === 'sent' && n.code === 6) return false;
     const hardReset = n.code === 6 && n.subcode === 9;
