@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { CeaseSubcode, ErrorCode, OpenSubcode } from '../../protocol/constants.js';
 import { BgpError } from '../../protocol/errors.js';
 import { Framer } from '../../protocol/framer.js';
+import { parseIpv4 } from '../../protocol/prefix.js';
 import { decodeMessage, encodeMessage } from '../../protocol/message.js';
 import {
   decodeNotification,
@@ -629,8 +630,9 @@ export class Session {
    * a primary that has no live connection (still dialing, or failed) gives way.
    */
   private resolveCollision(candidate: Conn, open: OpenMessage): void {
-    const ours = ipv4ToNumber(this.options.local.routerId);
-    const theirs = ipv4ToNumber(open.routerId);
+    // Router ids are checked dotted quads by now (RFC 6286 §2.1 / negotiate.ts).
+    const ours = parseIpv4(this.options.local.routerId) ?? 0;
+    const theirs = parseIpv4(open.routerId) ?? 0;
     const old = this.primary;
     const oldLive = old.fsm.name === 'OpenSent' || old.fsm.name === 'OpenConfirm';
     const keepCandidate =
@@ -692,8 +694,4 @@ export class Session {
     this.lastNotification = summary;
     this.sessionNotification = summary;
   }
-}
-
-function ipv4ToNumber(text: string): number {
-  return text.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);
 }
