@@ -36,8 +36,8 @@ import {
   type NodeIdentity,
 } from './node/index.js';
 import { compilePolicies, type CompiledPolicy } from './policy/index.js';
-import { Rib } from './rib/rib.js';
-import type { BestPathChange, MaxPrefixEvent } from './rib/types.js';
+import { Rib, parsePrefixKey, prefixText } from './rib/rib.js';
+import type { BestPathChange, MaxPrefixEvent, PrefixKey } from './rib/types.js';
 import { Listener } from './session/listener.js';
 import { systemClock, type Clock } from './session/timers.js';
 import { needsNewSession, PeerRuntime, samePeerSpec, type PeerSpec } from './daemon/peer.js';
@@ -78,8 +78,9 @@ export class Daemon {
   private k8sSpecs: PeerSpec[] = [];
   private k8sBlocks: string[] = [];
   private ownBlocks = new Set<string>();
+  /** The own blocks as RIB keys: a withdrawn best path for one of these keeps its blackhole. */
+  private ownKeys = new Set<PrefixKey>();
   /** When each prefix's selected path last changed (the `Age` of `show routes`). */
-  private readonly learned = new Map<string, number>();
   private localAsn: number;
   private restarting = false;
   private converged = false;
@@ -181,6 +182,7 @@ export class Daemon {
       // is a next hop off every connected segment when no IPIP tunnel can carry the traffic.
       resolveNextHop: (nextHop) => this.kernel.canReach(nextHop),
       onBestPathChanges: (changes) => this.toKernel(changes),
+      now: () => this.clock.now(),
       onMaxPrefix: (e) => this.maxPrefix(e),
     });
     this.kernel.on('reachability', () => this.rib.nextHopsChanged());
@@ -223,15 +225,12 @@ export class Daemon {
 
   private toKernel(changes: BestPathChange[]): void {
     if (this.stopping) return;
-    const now = this.clock.now();
     for (const c of changes) {
       if (c.withdrawn) {
-        this.learned.delete(c.prefix);
-        if (!this.ownBlocks.has(c.prefix)) this.kernel.update(c.prefix, null);
+        if (!this.ownKeys.has(c.key)) this.kernel.update(prefixText(c.key), null);
         continue;
       }
-      this.learned.set(c.prefix, now);
-      if (!c.local) this.kernel.update(c.prefix, c.nexthops);
+      if (!c.local) this.kernel.update(prefixText(c.key), c.nexthops);
     }
   }
 
@@ -240,6 +239,7 @@ export class Daemon {
     for (const b of this.ownBlocks) if (!next.has(b)) this.rib.withdrawOriginated(b);
     for (const b of next) if (!this.ownBlocks.has(b)) this.rib.originate(b);
     this.ownBlocks = next;
+    this.ownKeys = new Set([...next].map((b) => parsePrefixKey(b).key));
     this.kernel.setOwnBlocks([...next]);
   }
 
@@ -444,7 +444,7 @@ export class Daemon {
         return peerDetail(p, this.localAsn, staleCount(this.rib, p));
       },
       'show-routes': (a) => ({
-        routes: routeRows(this.rib, this.kernel, this.learned, {
+        routes: routeRows(this.rib, this.kernel, {
           prefix: typeof a.prefix === 'string' ? a.prefix : undefined,
           peer: typeof a.peer === 'string' ? a.peer : undefined,
           family: a.family === 'ipv4' || a.family === 'ipv6' ? a.family : undefined,
@@ -457,7 +457,6 @@ export class Daemon {
           this.peerOrThrow(a.address),
           a.direction === 'out' ? 'out' : 'in',
           this.kernel,
-          this.learned,
         ),
       }),
       'show-kernel': () => this.kernel.status(),

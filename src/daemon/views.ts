@@ -89,7 +89,7 @@ export function kernelState(status: RouteStatus | null, selected: boolean): Kern
   };
 }
 
-function row(r: RouteView, family: FamilyName, learnedAt: number, kernel: KernelState): RouteRow {
+function row(r: RouteView, family: FamilyName, kernel: KernelState): RouteRow {
   const a: Readonly<PathAttributes> = r.attributes;
   const local = r.peer === 'local';
   return {
@@ -104,7 +104,7 @@ function row(r: RouteView, family: FamilyName, learnedAt: number, kernel: Kernel
     med: a.med ?? null,
     communities: (a.communities ?? []).map(formatCommunity),
     largeCommunities: (a.largeCommunities ?? []).map((c) => `${c[0]}:${c[1]}:${c[2]}`),
-    learnedAt,
+    learnedAt: r.learnedAt,
     best: r.best,
     multipath: r.multipath && !r.best,
     kernel,
@@ -131,19 +131,13 @@ export interface RouteQuery {
 }
 
 /** `show routes`: the Loc-RIB joined with the kernel's status of each prefix. */
-export function routeRows(
-  rib: Rib,
-  kernel: KernelSync,
-  learned: Map<string, number>,
-  q: RouteQuery,
-): RouteRow[] {
+export function routeRows(rib: Rib, kernel: KernelSync, q: RouteQuery): RouteRow[] {
   const rows: RouteRow[] = [];
   for (const family of FAMILIES) {
     if (q.family && (q.family === 'ipv4') !== (family === 'ipv4-unicast')) continue;
     for (const entry of rib.locRib(family)) {
       if (q.prefix && !matchesQuery(entry.prefix, q.prefix)) continue;
       const status = kernel.routeStatus(entry.prefix);
-      const learnedAt = learned.get(entry.prefix) ?? 0;
       for (const c of entry.candidates) {
         if (q.peer && c.peer !== q.peer) continue;
         const selected = c.best || c.multipath;
@@ -153,7 +147,7 @@ export function routeRows(
         const k: KernelState = unreachable
           ? { status: 'not-installed', shape: null, device: null, reason: unreachable }
           : kernelState(status, selected);
-        rows.push(row(c, family, learnedAt, k));
+        rows.push(row(c, family, k));
       }
     }
   }
@@ -169,18 +163,10 @@ export function ribRows(
   peer: PeerRuntime,
   direction: 'in' | 'out',
   kernel: KernelSync,
-  learned: Map<string, number>,
 ): RouteRow[] {
   const rows: RouteRow[] = [];
   const add = (r: RouteView, family: FamilyName, selected: boolean) =>
-    rows.push(
-      row(
-        r,
-        family,
-        learned.get(r.prefix) ?? 0,
-        kernelState(kernel.routeStatus(r.prefix), selected),
-      ),
-    );
+    rows.push(row(r, family, kernelState(kernel.routeStatus(r.prefix), selected)));
   for (const family of FAMILIES) {
     if (direction === 'in') {
       for (const r of rib.adjRibIn(peer.ribPeer, family)) add(r, family, r.best || r.multipath);
@@ -197,6 +183,8 @@ export function ribRows(
           multipath: false,
           stale: false,
           eligible: true,
+          // Adj-RIB-Out keeps no time of its own.
+          learnedAt: 0,
         };
         add(view, family, true);
       }

@@ -2,6 +2,7 @@
 // never the default route or the node subnets, so a peer cannot hijack the node's traffic.
 // Calico IPPool semantics (blockSize .. host length); RFC 4271 §9.1.1 (import policy).
 
+import { v4KeyAddress, v4KeyLength } from '../../protocol/prefix.js';
 import type { CompiledPolicy } from './compile.js';
 import { fromKey, overlaps, parsePrefix, type ParsedPrefix, contains } from './prefix-match.js';
 import type { PoolFilterDef } from './types.js';
@@ -38,24 +39,64 @@ export interface CompiledPoolFilter {
   allowDefault: boolean;
   allowNodeSubnets: boolean;
   allowOutsidePools: boolean;
+  /** The IPv4 pools and subnets as address ranges, for `rejectsV4` (the per-prefix path). */
+  v4Pools: V4Range[];
+  v4Subnets: V4Range[];
+}
+
+/** An IPv4 prefix as its first and last address. */
+interface V4Range {
+  first: number;
+  last: number;
+  length: number;
+  blockSize: number;
+}
+
+function v4Range(p: ParsedPrefix, blockSize = 32): V4Range {
+  return { first: p.v4, last: p.v4 + 2 ** (32 - p.length) - 1, length: p.length, blockSize };
+}
+
+/**
+ * `poolFilterReason(def, 1, key) !== null` in plain arithmetic, without building a parsed prefix:
+ * this runs once for every IPv4 prefix a peer sends (a million for a full table).
+ */
+export function rejectsV4(def: CompiledPoolFilter, key: number): boolean {
+  const length = v4KeyLength(key);
+  const first = v4KeyAddress(key);
+  if (length === 0 && !def.allowDefault) return true;
+  const last = first + 2 ** (32 - length) - 1;
+  if (!def.allowNodeSubnets) {
+    // Two prefixes overlap exactly when their address ranges intersect.
+    for (const s of def.v4Subnets) if (first <= s.last && s.first <= last) return true;
+  }
+  for (const pool of def.v4Pools) {
+    if (length < pool.length || first < pool.first || first > pool.last) continue;
+    return length < pool.blockSize;
+  }
+  if (length === 0 && def.allowDefault) return false;
+  return !def.allowOutsidePools;
 }
 
 export function compilePoolFilterDef(def: PoolFilterDef): CompiledPoolFilter {
+  const pools = def.pools.map((p) => {
+    const prefix = parsePrefix(p.cidr);
+    const max = prefix.afi === 1 ? 32 : 128;
+    if (!Number.isInteger(p.blockSize) || p.blockSize < prefix.length || p.blockSize > max) {
+      throw new TypeError(`pool ${p.cidr}: blockSize must be ${prefix.length}..${max}`);
+    }
+    return { prefix, blockSize: p.blockSize };
+  });
+  const nodeSubnets = (def.nodeSubnets ?? []).map((s) => {
+    // Node subnets are given as interface addresses with a length (192.168.26.71/24): mask them.
+    const slash = s.indexOf('/');
+    const len = Number(s.slice(slash + 1));
+    return maskedPrefix(s.slice(0, slash), len);
+  });
   return {
-    pools: def.pools.map((p) => {
-      const prefix = parsePrefix(p.cidr);
-      const max = prefix.afi === 1 ? 32 : 128;
-      if (!Number.isInteger(p.blockSize) || p.blockSize < prefix.length || p.blockSize > max) {
-        throw new TypeError(`pool ${p.cidr}: blockSize must be ${prefix.length}..${max}`);
-      }
-      return { prefix, blockSize: p.blockSize };
-    }),
-    nodeSubnets: (def.nodeSubnets ?? []).map((s) => {
-      // Node subnets are given as interface addresses with a length (192.168.26.71/24): mask them.
-      const slash = s.indexOf('/');
-      const len = Number(s.slice(slash + 1));
-      return maskedPrefix(s.slice(0, slash), len);
-    }),
+    pools,
+    nodeSubnets,
+    v4Pools: pools.filter((p) => p.prefix.afi === 1).map((p) => v4Range(p.prefix, p.blockSize)),
+    v4Subnets: nodeSubnets.filter((s) => s.afi === 1).map((s) => v4Range(s)),
     allowDefault: def.allowDefault ?? false,
     allowNodeSubnets: def.allowNodeSubnets ?? false,
     allowOutsidePools: def.allowOutsidePools ?? false,
@@ -77,7 +118,14 @@ export function compilePoolFilter(name: string, def: PoolFilterDef): CompiledPol
   const compiled = compilePoolFilterDef(def);
   return {
     name,
-    match: (afi, key) => (poolFilterReason(compiled, afi, key) === null ? ACCEPT : REJECT),
+    match: (afi, key) =>
+      (
+        afi === 1
+          ? rejectsV4(compiled, key as number)
+          : poolFilterReason(compiled, afi, key) !== null
+      )
+        ? REJECT
+        : ACCEPT,
     accepts: (term) => term === ACCEPT,
     modifies: () => false,
     transform: (_term, attrs) => attrs,

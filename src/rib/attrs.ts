@@ -32,6 +32,8 @@ export class RouteAttrs {
   readonly clusterListLength: number;
   readonly noExport: boolean;
   readonly noAdvertise: boolean;
+  /** `[nextHop]`, shared by every single-path prefix with this set (the kernel keeps it by reference). */
+  readonly nextHopList: readonly string[];
 
   constructor(
     readonly key: string,
@@ -54,6 +56,7 @@ export class RouteAttrs {
       (cs.includes(WellKnownCommunity.NO_EXPORT) ||
         cs.includes(WellKnownCommunity.NO_EXPORT_SUBCONFED));
     this.noAdvertise = !!cs && cs.includes(WellKnownCommunity.NO_ADVERTISE);
+    this.nextHopList = Object.freeze([nextHop]);
   }
 }
 

@@ -33,6 +33,11 @@ export class Route {
     /** The next candidate for the same prefix (a short singly linked list). */
     public next: Route | null,
     public flags: number,
+    /**
+     * When the route was learned or last changed, in whole seconds of the RIB's clock (see
+     * `RibOptions.now`): a small integer, so it is stored inside the object, not boxed.
+     */
+    public since = 0,
   ) {}
 }
 
@@ -157,18 +162,22 @@ export function bestOf(head: Route | null): Route | null {
   return null;
 }
 
+const NO_NEXTHOPS: readonly string[] = Object.freeze([]);
+
 /** The ECMP next hops, best first, without duplicates; [] for a locally originated best. */
-export function multipathNexthops(head: Route | null): string[] {
+export function multipathNexthops(head: Route | null): readonly string[] {
   const best = bestOf(head);
-  if (!best) return [];
-  if (best.source.local) return [];
-  const out = [best.attrs.nextHop];
+  if (!best) return NO_NEXTHOPS;
+  if (best.source.local) return NO_NEXTHOPS;
   // Collect the other members in decision order: they were flagged from the sorted list, so
   // walk and sort the few here.
-  const others: Route[] = [];
+  let others: Route[] | null = null;
   for (let r = head; r !== null; r = r.next) {
-    if (r !== best && r.flags & MULTIPATH && !r.source.local) others.push(r);
+    if (r !== best && r.flags & MULTIPATH && !r.source.local) (others ??= []).push(r);
   }
+  // The common case, one path: the attribute set's shared one-element list, no new array.
+  if (others === null) return best.attrs.nextHopList;
+  const out = [best.attrs.nextHop];
   if (others.length > 1) {
     others.sort((p, q) => compareRoutes(p, q, { alwaysCompareMed: true, maxPaths: 1 }));
   }

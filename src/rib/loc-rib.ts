@@ -33,6 +33,8 @@ export interface RouteView {
   multipath: boolean;
   stale: boolean;
   eligible: boolean;
+  /** When the route was learned or last changed (epoch ms, whole seconds); 0 when unknown. */
+  learnedAt: number;
 }
 
 export interface LocRibEntry {
@@ -44,6 +46,11 @@ export interface LocRibEntry {
 
 export function keyToString(fi: number, key: PrefixKey): string {
   return fi === 0 ? formatV4Key(key as number) : (key as string);
+}
+
+/** A prefix key as text: "10.244.5.192/26" for an IPv4 number, IPv6 keys are text already. */
+export function prefixText(key: PrefixKey): string {
+  return typeof key === 'number' ? formatV4Key(key) : key;
 }
 
 /** The de-duplicated next hops of the multipath set as one comparable value. */
@@ -69,6 +76,13 @@ export class LocRib {
   changes: BestPathChange[] = [];
   /** Max-prefix overflows of the current operation. */
   maxEvents: MaxPrefixEvent[] = [];
+  /**
+   * The RIB clock in whole seconds since `epochS`, set by the Rib at the start of each operation
+   * and stamped on the routes it creates or changes (`Route.since`).
+   */
+  nowS = 0;
+  /** Epoch seconds of `nowS === 0`. */
+  epochS = 0;
 
   constructor(
     readonly attrs: AttrTable,
@@ -77,7 +91,7 @@ export class LocRib {
     private readonly trackChanges: boolean,
     /** The best path (or its attributes) of a prefix changed: the export side queues it. */
     private readonly onBestChanged: (fi: number, key: PrefixKey, head: Route | null) => void,
-    /** A route of a peer keeping pre-policy routes was swept: forget its pre-policy copy. */
+    /** A route whose pre-policy copy differs was swept: forget that copy. */
     private readonly onRemoved: (ps: PeerState, fi: number, key: PrefixKey, pathId: number) => void,
   ) {}
 
@@ -100,6 +114,7 @@ export class LocRib {
       const held = this.attrs.acquire(attrs);
       this.attrs.release(r.attrs);
       r.attrs = held;
+      r.since = this.nowS;
       this.decide(fi, key, head, oldBest, oldAttrs, oldSig);
       return true;
     }
@@ -112,7 +127,7 @@ export class LocRib {
       }
       return false;
     }
-    const route = new Route(ps, pathId, this.attrs.acquire(attrs), null, 0);
+    const route = new Route(ps, pathId, this.attrs.acquire(attrs), null, 0, this.nowS);
     ps.counts[fi]++;
     if (tail === null) {
       table.set(key, route);
@@ -167,7 +182,7 @@ export class LocRib {
   /** Removes a peer's routes of a family (only the stale ones when `staleOnly`). */
   removeWhere(ps: PeerState, fi: number, staleOnly: boolean): void {
     if (ps.counts[fi] === 0) return;
-    const pre = ps.pre[fi];
+    const pre = ps.preChanged[fi] !== null && ps.preChanged[fi].size > 0;
     for (const [key, head] of this.tables[fi]) {
       let h: Route | null = head;
       let prev: Route | null = null;
@@ -227,13 +242,12 @@ export class LocRib {
   emitChange(fi: number, key: PrefixKey, head: Route | null): void {
     const best = bestOf(head);
     const family = FAMILIES[fi];
-    const prefix = keyToString(fi, key);
-    if (best === null) this.changes.push({ withdrawn: true, family, prefix });
+    if (best === null) this.changes.push({ withdrawn: true, family, key });
     else {
       this.changes.push({
         withdrawn: false,
         family,
-        prefix,
+        key,
         nexthops: multipathNexthops(head),
         local: best.source.local,
       });
@@ -268,6 +282,7 @@ export class LocRib {
       multipath: (r.flags & MULTIPATH) !== 0,
       stale: (r.flags & STALE) !== 0,
       eligible: r.attrs.reachable,
+      learnedAt: (this.epochS + r.since) * 1000,
     };
   }
 
@@ -281,7 +296,7 @@ export class LocRib {
       yield {
         prefix: keyToString(fi, key),
         best: best ? this.view(fi, key, best) : null,
-        nexthops: best ? multipathNexthops(head) : [],
+        nexthops: best ? [...multipathNexthops(head)] : [],
         candidates,
       };
     }

@@ -49,8 +49,14 @@ export class PeerState implements RibPeer, RouteSource, ExportSource, ExportTarg
   readonly maxSignalled = [false, false];
   /** Logged once: no address of the family for next-hop-self. */
   readonly warnedNoSelf = [false, false];
-  /** Pre-policy Adj-RIB-In per family, when `keepPrePolicy`; keyed by prefix or "prefix#pathId". */
-  readonly pre: (Map<number | string, RouteAttrs> | null)[] = [null, null];
+  /**
+   * The pre-policy Adj-RIB-In per family, when `keepPrePolicy`, stored as the difference from
+   * Loc-RIB: a route import policy accepted unchanged is its own pre-policy copy, so only the
+   * routes policy changed (`preChanged`: the attributes as received) and those it rejected or
+   * max-prefix refused (`preRejected`) are kept here. Keyed by prefix key or "key#pathId".
+   */
+  readonly preChanged: (Map<number | string, RouteAttrs> | null)[] = [null, null];
+  readonly preRejected: (Map<number | string, RouteAttrs> | null)[] = [null, null];
   readonly out: (AdjRibOut | null)[] = [null, null];
   importChain: CompiledPolicy[] = [];
   exportChain: CompiledPolicy[] = [];

@@ -10,7 +10,7 @@ import type { PathAttributes, PrefixList, UpdateMessage } from '../../protocol/t
 import type { CompiledPolicy } from '../policy/compile.js';
 import { AdjRibOut } from './adj-rib-out.js';
 import { AttrTable, RouteAttrs, copyWithout } from './attrs.js';
-import { Route, bestOf, type DecisionOptions } from './decision.js';
+import { Route, STALE, bestOf, type DecisionOptions } from './decision.js';
 import { exportAttributes, mayExport } from './export.js';
 import { PeerState } from './peer.js';
 import type { PrefixTable } from './v4-table.js';
@@ -19,12 +19,13 @@ import {
   LocRib,
   familyIndex,
   keyToString,
+  prefixText,
   type LocRibEntry,
   type RouteView,
 } from './loc-rib.js';
 
 export type { LocRibEntry, RouteView };
-export { FAMILIES };
+export { FAMILIES, prefixText };
 import type {
   ApplyResult,
   BestPathChange,
@@ -61,7 +62,15 @@ export interface RibOptions {
   onBestPathChanges?: (changes: BestPathChange[]) => void;
   /** A peer went over its max-prefix limit; the session sends Cease (RFC 4486 subcode 1). */
   onMaxPrefix?: (event: MaxPrefixEvent) => void;
+  /** The clock routes are stamped with (epoch ms; `RouteView.learnedAt`). Default Date.now. */
+  now?: () => number;
 }
+
+/** How import policy treated a route, for the pre-policy store. */
+const SAME = 0;
+const CHANGED = 1;
+const REJECTED = 2;
+type PreState = typeof SAME | typeof CHANGED | typeof REJECTED;
 
 const EMPTY_V4 = new Float64Array(0);
 const IBGP_DROP: (keyof PathAttributes)[] = [
@@ -102,6 +111,7 @@ export class Rib implements RibApi {
   private readonly onChanges: ((changes: BestPathChange[]) => void) | undefined;
   private readonly onMaxPrefix: ((event: MaxPrefixEvent) => void) | undefined;
   private readonly pendingPeers = new Set<PeerState>();
+  private readonly now: () => number;
 
   constructor(options: RibOptions) {
     this.log = options.logger;
@@ -125,8 +135,10 @@ export class Rib implements RibApi {
       this.opts,
       options.onBestPathChanges !== undefined,
       (fi, key, head) => this.markDirty(fi, key, head),
-      (ps, fi, key, pathId) => this.setPre(ps, fi, key, pathId, null),
+      (ps, fi, key, pathId) => this.setPre(ps.preChanged[fi], key, pathId, null),
     );
+    this.now = options.now ?? Date.now;
+    this.loc.epochS = Math.floor(this.now() / 1000);
     this.tables = this.loc.tables;
     this.onChanges = options.onBestPathChanges;
     this.onMaxPrefix = options.onMaxPrefix;
@@ -165,8 +177,10 @@ export class Rib implements RibApi {
     const ps = this.state(peer);
     if (ps.up) this.peerDown(ps, { graceful: false });
     this.clearTimers(ps);
-    for (let fi = 0; fi < 2; fi++) this.loc.removeWhere(ps, fi, false);
-    this.dropPre(ps);
+    for (let fi = 0; fi < 2; fi++) {
+      this.loc.removeWhere(ps, fi, false);
+      this.dropPre(ps, fi, 'all');
+    }
     this.peers.delete(ps);
     this.endOp();
   }
@@ -232,8 +246,10 @@ export class Rib implements RibApi {
       } else {
         this.loc.removeWhere(ps, fi, false);
         ps.stale[fi] = false;
-        ps.pre[fi]?.clear();
+        this.dropPre(ps, fi, 'all');
       }
+      // Rejected routes hold no forwarding state to preserve: the peer sends them again.
+      this.dropPre(ps, fi, 'rejected');
       ps.maxSignalled[fi] = false;
     }
     if (ps.staleTimer !== null) {
@@ -289,19 +305,26 @@ export class Rib implements RibApi {
   softResetIn(peer: RibPeer, family?: FamilyName): boolean {
     const ps = this.state(peer);
     if (!ps.config.keepPrePolicy) return false;
+    this.tick();
     for (let fi = 0; fi < 2; fi++) {
       if (family !== undefined && familyIndex(family) !== fi) continue;
-      const pre = ps.pre[fi];
-      if (!pre) continue;
-      for (const [pk, base] of pre) {
-        let key: PrefixKey = pk;
-        let pathId = 0;
-        if (typeof pk === 'string' && pk.includes('#')) {
-          const hash = pk.lastIndexOf('#');
-          pathId = Number(pk.slice(hash + 1));
-          key = fi === 0 ? Number(pk.slice(0, hash)) : pk.slice(0, hash);
+      // Collect first: re-importing changes the tables being walked. Stale routes (RFC 4724)
+      // wait for the peer to send them again.
+      const changed = ps.preChanged[fi];
+      const work: { key: PrefixKey; pathId: number; base: RouteAttrs }[] = [];
+      for (const [key, head] of this.tables[fi]) {
+        for (let r: Route | null = head; r !== null; r = r.next) {
+          if (r.source !== ps || r.flags & STALE) continue;
+          const base = changed?.get(preKey(key, r.pathId)) ?? r.attrs;
+          work.push({ key, pathId: r.pathId, base });
         }
-        this.importOne(ps, fi, key, pathId, base, this.loops(ps, base.attrs));
+      }
+      for (const [pk, base] of ps.preRejected[fi] ?? []) {
+        const { key, pathId } = fromPreKey(fi, pk);
+        work.push({ key, pathId, base });
+      }
+      for (const w of work) {
+        this.importOne(ps, fi, w.key, w.pathId, w.base, this.loops(ps, w.base.attrs), true);
       }
     }
     this.endOp();
@@ -334,6 +357,7 @@ export class Rib implements RibApi {
       this.endOfRib(ps, update.endOfRib);
       return result;
     }
+    this.tick();
     const a = update.attributes;
     // RFC 7606 §2: treat-as-withdraw turns every prefix of the UPDATE into a withdrawal.
     const tw = update.treatAsWithdraw === true;
@@ -358,11 +382,13 @@ export class Rib implements RibApi {
     const fi = list.afi - 1;
     const n = list.length;
     const ids = list.pathIds;
-    const pre = ps.pre[fi];
+    const changed = ps.preChanged[fi];
+    const rejected = ps.preRejected[fi];
     for (let i = 0; i < n; i++) {
       const key: PrefixKey = fi === 0 ? list.v4[i] : list.v6[i];
       const pathId = ids ? ids[i] : 0;
-      if (pre) this.setPre(ps, fi, key, pathId, null);
+      this.setPre(changed, key, pathId, null);
+      this.setPre(rejected, key, pathId, null);
       if (this.loc.removeRoute(ps, fi, key, pathId)) result.withdrawn++;
     }
   }
@@ -382,17 +408,18 @@ export class Rib implements RibApi {
     const n = list.length;
     const ids = list.pathIds;
     const keep = ps.config.keepPrePolicy === true;
-    if (keep && !ps.pre[fi]) ps.pre[fi] = new Map();
     for (let i = 0; i < n; i++) {
       const key: PrefixKey = fi === 0 ? list.v4[i] : list.v6[i];
       const pathId = ids ? ids[i] : 0;
-      if (keep) this.setPre(ps, fi, key, pathId, base);
-      if (this.importOne(ps, fi, key, pathId, base, looped)) result.announced++;
+      if (this.importOne(ps, fi, key, pathId, base, looped, keep)) result.announced++;
       else result.rejected++;
     }
   }
 
-  /** Runs loop checks and import policy for one prefix; installs or removes. True when installed. */
+  /**
+   * Runs loop checks and import policy for one prefix; installs or removes. True when installed.
+   * `keep`: record the pre-policy copy where it differs from what Loc-RIB holds.
+   */
   private importOne(
     ps: PeerState,
     fi: number,
@@ -400,15 +427,20 @@ export class Rib implements RibApi {
     pathId: number,
     base: RouteAttrs,
     looped: boolean,
+    keep: boolean,
   ): boolean {
     let final: RouteAttrs | null = looped ? null : base;
     if (final !== null && ps.importChain.length)
       final = this.runChain(ps.importChain, fi, key, final, this.attrs);
-    if (final === null) {
-      this.loc.removeRoute(ps, fi, key, pathId);
-      return false;
+    let installed = false;
+    if (final === null) this.loc.removeRoute(ps, fi, key, pathId);
+    else installed = this.loc.upsert(ps, fi, key, pathId, final);
+    if (keep) {
+      const state: PreState = !installed ? REJECTED : final === base ? SAME : CHANGED;
+      this.setPre(ps.preChanged[fi], key, pathId, state === CHANGED ? base : null);
+      this.setPre(ps.preRejected[fi], key, pathId, state === REJECTED ? base : null);
     }
-    return this.loc.upsert(ps, fi, key, pathId, final);
+    return installed;
   }
 
   private runChain(
@@ -460,16 +492,16 @@ export class Rib implements RibApi {
     return false;
   }
 
+  /** Sets or (with null) deletes one pre-policy row, keeping the attribute references right. */
   private setPre(
-    ps: PeerState,
-    fi: number,
+    pre: Map<PrefixKey, RouteAttrs> | null,
     key: PrefixKey,
     pathId: number,
     base: RouteAttrs | null,
   ): void {
-    const pre = ps.pre[fi];
-    if (!pre) return;
-    const pk: PrefixKey = pathId ? `${key}#${pathId}` : key;
+    // The full-table case: policy changes nothing, the store stays empty, nothing is looked up.
+    if (pre === null || (base === null && pre.size === 0)) return;
+    const pk = preKey(key, pathId);
     const old = pre.get(pk);
     if (old === base) return;
     if (base) pre.set(pk, this.attrs.acquire(base));
@@ -477,9 +509,9 @@ export class Rib implements RibApi {
     if (old) this.attrs.release(old);
   }
 
-  private dropPre(ps: PeerState): void {
-    for (let fi = 0; fi < 2; fi++) {
-      const pre = ps.pre[fi];
+  private dropPre(ps: PeerState, fi: number, which: 'all' | 'rejected'): void {
+    const maps = which === 'all' ? [ps.preChanged[fi], ps.preRejected[fi]] : [ps.preRejected[fi]];
+    for (const pre of maps) {
       if (!pre) continue;
       for (const a of pre.values()) this.attrs.release(a);
       pre.clear();
@@ -520,7 +552,8 @@ export class Rib implements RibApi {
     prefix: string,
     extra: Pick<PathAttributes, 'communities' | 'largeCommunities' | 'med' | 'localPref'> = {},
   ): void {
-    const { fi, key } = this.parseKey(prefix);
+    const { fi, key } = parsePrefixKey(prefix);
+    this.tick();
     const a: PathAttributes = { origin: 0, asPath: [], ...extra };
     const attrs = this.attrs.intern(fi === 0 ? 1 : 2, a);
     this.loc.upsert(this.localPeer, fi, key, 0, attrs);
@@ -528,20 +561,9 @@ export class Rib implements RibApi {
   }
 
   withdrawOriginated(prefix: string): void {
-    const { fi, key } = this.parseKey(prefix);
+    const { fi, key } = parsePrefixKey(prefix);
     this.loc.removeRoute(this.localPeer, fi, key, 0);
     this.endOp();
-  }
-
-  private parseKey(prefix: string): { fi: number; key: PrefixKey } {
-    if (prefix.includes(':')) {
-      const c = canonicalV6Prefix(prefix);
-      if (c === null) throw new TypeError(`not an IPv6 prefix: ${prefix}`);
-      return { fi: 1, key: c };
-    }
-    const k = parseV4Prefix(prefix);
-    if (k === null) throw new TypeError(`not an IPv4 prefix: ${prefix}`);
-    return { fi: 0, key: k };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -681,6 +703,11 @@ export class Rib implements RibApi {
     }
   }
 
+  /** Stamps the operation's time on the routes it creates or changes. */
+  private tick(): void {
+    this.loc.nowS = Math.floor(this.now() / 1000) - this.loc.epochS;
+  }
+
   private clearTimers(ps: PeerState): void {
     for (const h of [ps.restartTimer, ps.staleTimer, ps.mraiTimer]) {
       if (h !== null) this.timers.clearTimeout(h);
@@ -700,7 +727,15 @@ export class Rib implements RibApi {
     ps.configure(config);
     ps.importChain = importChain;
     ps.exportChain = exportChain;
-    if (!config.keepPrePolicy) this.dropPre(ps);
+    for (let fi = 0; fi < 2; fi++) {
+      if (!config.keepPrePolicy) {
+        this.dropPre(ps, fi, 'all');
+        ps.preChanged[fi] = ps.preRejected[fi] = null;
+      } else {
+        ps.preChanged[fi] ??= new Map();
+        ps.preRejected[fi] ??= new Map();
+      }
+    }
   }
 
   private state(peer: RibPeer): PeerState {
@@ -723,22 +758,33 @@ export class Rib implements RibApi {
     const ps = this.state(peer);
     const fi = familyIndex(family);
     if (prePolicy) {
-      for (const [pk, a] of ps.pre[fi] ?? []) {
-        const s = String(pk);
-        const hash = s.indexOf('#');
-        const key: PrefixKey =
-          hash < 0 ? pk : fi === 0 ? Number(s.slice(0, hash)) : s.slice(0, hash);
-        yield {
-          prefix: keyToString(fi, key),
-          peer: ps.id,
-          pathId: hash < 0 ? 0 : Number(s.slice(hash + 1)),
-          attributes: a.attrs,
-          nextHop: a.nextHop,
-          best: false,
-          multipath: false,
-          stale: false,
-          eligible: a.reachable,
-        };
+      // As received: Loc-RIB's own copy where policy kept it, the stored one where it did not.
+      const changed = ps.preChanged[fi];
+      const plain = (key: PrefixKey, pathId: number, a: RouteAttrs, stale: boolean): RouteView => ({
+        prefix: keyToString(fi, key),
+        peer: ps.id,
+        pathId,
+        attributes: a.attrs,
+        nextHop: a.nextHop,
+        best: false,
+        multipath: false,
+        stale,
+        eligible: a.reachable,
+        learnedAt: 0,
+      });
+      for (const [key, head] of this.tables[fi]) {
+        for (let r: Route | null = head; r !== null; r = r.next) {
+          if (r.source !== ps) continue;
+          const a = changed?.get(preKey(key, r.pathId)) ?? r.attrs;
+          yield {
+            ...plain(key, r.pathId, a, (r.flags & STALE) !== 0),
+            learnedAt: this.loc.view(fi, key, r).learnedAt,
+          };
+        }
+      }
+      for (const [pk, a] of ps.preRejected[fi] ?? []) {
+        const { key, pathId } = fromPreKey(fi, pk);
+        yield plain(key, pathId, a, false);
       }
       return;
     }
@@ -781,13 +827,37 @@ export class Rib implements RibApi {
   receivedCount(peer: RibPeer, family: FamilyName): number {
     const ps = this.state(peer);
     const fi = familyIndex(family);
-    return ps.pre[fi]?.size ?? ps.counts[fi];
+    return ps.counts[fi] + (ps.preRejected[fi]?.size ?? 0);
   }
 
   /** Accepted routes per family for a peer (what max-prefix counts). */
   routeCount(peer: RibPeer, family: FamilyName): number {
     return this.state(peer).counts[familyIndex(family)];
   }
+}
+
+/** A prefix in text as the RIB keys it: family index and key. Throws on a malformed prefix. */
+export function parsePrefixKey(prefix: string): { fi: number; key: PrefixKey } {
+  if (prefix.includes(':')) {
+    const c = canonicalV6Prefix(prefix);
+    if (c === null) throw new TypeError(`not an IPv6 prefix: ${prefix}`);
+    return { fi: 1, key: c };
+  }
+  const k = parseV4Prefix(prefix);
+  if (k === null) throw new TypeError(`not an IPv4 prefix: ${prefix}`);
+  return { fi: 0, key: k };
+}
+
+/** The pre-policy store's key: the prefix key, or "key#pathId" under ADD-PATH. */
+function preKey(key: PrefixKey, pathId: number): PrefixKey {
+  return pathId ? `${key}#${pathId}` : key;
+}
+
+function fromPreKey(fi: number, pk: PrefixKey): { key: PrefixKey; pathId: number } {
+  if (typeof pk !== 'string' || !pk.includes('#')) return { key: pk, pathId: 0 };
+  const hash = pk.lastIndexOf('#');
+  const head = pk.slice(0, hash);
+  return { key: fi === 0 ? Number(head) : head, pathId: Number(pk.slice(hash + 1)) };
 }
 
 function toPrefixList(fi: number, keys: PrefixKey[], addPath: boolean): PrefixList {

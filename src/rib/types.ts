@@ -117,19 +117,26 @@ export interface UpdateSink {
   send(update: OutboundUpdate): boolean;
 }
 
-/** The kernel-facing output: a best-path change (BIRD's rt_notify). */
+/**
+ * The kernel-facing output: a best-path change (BIRD's rt_notify). The prefix travels as its RIB
+ * key (a number for IPv4, see protocol/prefix.ts v4Key; canonical text for IPv6): formatting a
+ * million prefixes as text only to parse them again in the kernel sync is what this avoids.
+ * `prefixText(change.key)` gives "10.244.5.192/26".
+ */
 export type BestPathChange =
   | {
       withdrawn: false;
       family: FamilyName;
-      /** "10.244.5.192/26" or "fd00::/64". */
-      prefix: string;
-      /** The ECMP next hops, best first, de-duplicated; empty for a locally originated block. */
-      nexthops: string[];
+      key: PrefixKey;
+      /**
+       * The ECMP next hops, best first, de-duplicated; empty for a locally originated block.
+       * Shared between prefixes (one list per attribute set): never mutate it.
+       */
+      nexthops: readonly string[];
       /** True when the best route is one we originate (the kernel installs a blackhole). */
       local: boolean;
     }
-  | { withdrawn: true; family: FamilyName; prefix: string };
+  | { withdrawn: true; family: FamilyName; key: PrefixKey };
 
 /** Raised when a peer's accepted routes of one family exceed its limit; the session sends the Cease. */
 export interface MaxPrefixEvent {

@@ -3,9 +3,11 @@
 import t from 'tap';
 import { parseV4Prefix } from '../../protocol/prefix.js';
 import { compilePolicies } from '../../src/policy/compile.js';
-import { compilePoolFilterDef, poolFilterReason } from '../../src/policy/pool-filter.js';
+import fc from 'fast-check';
+import { compilePoolFilterDef, poolFilterReason, rejectsV4 } from '../../src/policy/pool-filter.js';
 import type { PoolFilterDef } from '../../src/policy/types.js';
 import { RecordingSink, announce, facts, makeRib } from '../rib/helpers.js';
+import { prefixText } from '../../src/rib/rib.js';
 
 // The seed topology: node subnets 192.168.26.0/24 and 192.168.30.0/24; a /16 pool with /26 blocks.
 const def: PoolFilterDef = {
@@ -53,13 +55,13 @@ t.test('pool filter verdicts', async (t) => {
 
 t.test('hijack attempts from a mesh peer never reach Loc-RIB or the kernel', async (t) => {
   const policies = compilePolicies({ poolFilters: { mesh: def } }, { localAsn: 65000 });
-  const kernel = new Map<string, string[]>();
+  const kernel = new Map<string, readonly string[]>();
   const { rib } = makeRib({
     policies,
     onBestPathChanges: (cs) => {
       for (const c of cs) {
-        if (c.withdrawn) kernel.delete(c.prefix);
-        else kernel.set(c.prefix, c.nexthops);
+        if (c.withdrawn) kernel.delete(prefixText(c.key));
+        else kernel.set(prefixText(c.key), c.nexthops);
       }
     },
   });
@@ -82,4 +84,35 @@ t.test('hijack attempts from a mesh peer never reach Loc-RIB or the kernel', asy
     [...rib.locRib('ipv4-unicast')].map((e) => e.prefix),
     ['10.244.9.0/26'],
   );
+});
+
+t.test('the IPv4 fast path agrees with the general verdict on random prefixes', async (t) => {
+  const defs = [
+    def,
+    { ...def, allowDefault: true },
+    { ...def, allowNodeSubnets: true, allowOutsidePools: true },
+    { pools: [{ cidr: '0.0.0.0/1', blockSize: 24 }], nodeSubnets: ['10.0.0.5/8'] },
+  ].map(compilePoolFilterDef);
+  // Prefixes near the pools and subnets as well as anywhere, every length.
+  const near = ['10.244.0.0', '10.244.255.255', '192.168.26.0', '0.0.0.0', '127.255.255.255'].map(
+    (a) => Math.floor(parseV4Prefix(`${a}/32`)! / 64),
+  );
+  const address = fc.oneof(
+    fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+    fc
+      .tuple(fc.constantFrom(...near), fc.integer({ min: -300, max: 300 }))
+      .map(([a, d]) => Math.min(2 ** 32 - 1, Math.max(0, a + d))),
+  );
+  fc.assert(
+    fc.property(address, fc.integer({ min: 0, max: 32 }), (addr, len) => {
+      const size = 2 ** (32 - len);
+      const key = Math.floor(addr / size) * size * 64 + len;
+      for (const f of defs) {
+        if (rejectsV4(f, key) !== (poolFilterReason(f, 1, key) !== null)) return false;
+      }
+      return true;
+    }),
+    { numRuns: 20000 },
+  );
+  t.pass('20,000 random prefixes: same verdict under four filter definitions');
 });

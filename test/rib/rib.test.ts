@@ -3,8 +3,20 @@
 // max-prefix, graceful-restart helper (stale sweep), soft reset in.
 import t from 'tap';
 import type { BestPathChange, MaxPrefixEvent } from '../../src/rib/types.js';
+import { prefixText } from '../../src/rib/rib.js';
 import { compilePolicies } from '../../src/policy/compile.js';
 import { RecordingSink, announce, facts, makeRib, withdraw } from './helpers.js';
+
+/** A best-path change with its prefix as text, as the tests below write them. */
+type TextChange =
+  | { withdrawn: true; family: string; prefix: string }
+  | { withdrawn: false; family: string; prefix: string; nexthops: string[]; local: boolean };
+
+function asText(c: BestPathChange): TextChange {
+  const prefix = prefixText(c.key);
+  if (c.withdrawn) return { withdrawn: true, family: c.family, prefix };
+  return { withdrawn: false, family: c.family, prefix, nexthops: [...c.nexthops], local: c.local };
+}
 
 const EBGP = { id: 'tor', address: '192.0.2.1', asn: 65001, localAsn: 65000 };
 const IBGP = (n: number, extra = {}) => ({
@@ -132,10 +144,10 @@ t.test(
   'next hop reachability: unreachable routes are ineligible until the resolver says so',
   async (t) => {
     const reachable = new Set(['10.0.0.3']);
-    const changes: BestPathChange[] = [];
+    const changes: TextChange[] = [];
     const { rib } = makeRib({
       resolveNextHop: (nh) => reachable.has(nh),
-      onBestPathChanges: (c) => changes.push(...c),
+      onBestPathChanges: (c) => changes.push(...c.map(asText)),
     });
     const a = rib.registerPeer(IBGP(2));
     const b = rib.registerPeer(IBGP(3));
@@ -167,8 +179,11 @@ t.test(
 );
 
 t.test('best-path changes carry the ECMP next hops and withdrawals', async (t) => {
-  const changes: BestPathChange[] = [];
-  const { rib } = makeRib({ maxPaths: 8, onBestPathChanges: (c) => changes.push(...c) });
+  const changes: TextChange[] = [];
+  const { rib } = makeRib({
+    maxPaths: 8,
+    onBestPathChanges: (c) => changes.push(...c.map(asText)),
+  });
   const a = rib.registerPeer(IBGP(2));
   const b = rib.registerPeer(IBGP(3));
   rib.established(a, facts('10.0.0.2', '10.0.0.1'), new RecordingSink());
@@ -402,6 +417,54 @@ t.test('soft reset in re-runs import policy over kept pre-policy routes', async 
   t.equal(routes.length, 2, 'accepted after soft reset in, without a new UPDATE');
   t.equal(routes.find((r) => r.prefix === '203.0.113.0/24')!.attributes.localPref, 200);
   t.equal(routes.find((r) => r.prefix === '198.51.100.0/24')!.attributes.localPref, undefined);
+  // Pre-policy is what the peer sent, whatever policy made of it.
+  const pre = [...rib.adjRibIn(p, 'ipv4-unicast', true)];
+  t.same(pre.map((r) => r.prefix).sort(), ['198.51.100.0/24', '203.0.113.0/24']);
+  t.ok(
+    pre.every((r) => r.attributes.localPref === undefined),
+    'the pre-policy view keeps the received attributes, not the LOCAL_PREF policy set',
+  );
+  t.equal(rib.receivedCount(p, 'ipv4-unicast'), 2);
+  // And back: rejecting again keeps both as received, then a withdrawal forgets one.
+  rib.updatePeer(p, { ...cfg, importPolicies: ['dropAll'] });
+  t.equal(rib.routeCount(p, 'ipv4-unicast'), 0, 'rejected again after the second soft reset');
+  t.equal(rib.receivedCount(p, 'ipv4-unicast'), 2, 'received counts rejected routes too');
+  rib.applyUpdate(p, withdraw(['203.0.113.0/24']));
+  t.equal(rib.receivedCount(p, 'ipv4-unicast'), 1, 'a withdrawal forgets the rejected copy');
+  t.same(
+    [...rib.adjRibIn(p, 'ipv4-unicast', true)].map((r) => r.prefix),
+    ['198.51.100.0/24'],
+  );
+  rib.peerDown(p, { graceful: false });
+  t.equal(rib.receivedCount(p, 'ipv4-unicast'), 0);
+  t.equal(rib.stats().attributeSets, 0, 'no attribute set is left referenced');
   const q = rib.registerPeer({ ...EBGP, id: 'other', address: '192.0.2.9' });
   t.equal(rib.softResetIn(q), false, 'without kept routes the session must send ROUTE-REFRESH');
+});
+
+t.test('each route carries when it was learned or last changed', async (t) => {
+  let clock = 1_700_000_000_000;
+  const { rib } = makeRib({ now: () => clock });
+  const p = rib.registerPeer(IBGP(2));
+  rib.established(p, facts('10.0.0.2', '10.0.0.1'), new RecordingSink());
+  const attrs = (lp: number) => ({
+    origin: 0 as const,
+    asPath: [],
+    nextHop: '10.0.0.2',
+    localPref: lp,
+  });
+  const learnedAt = (prefix: string): number =>
+    [...rib.adjRibIn(p, 'ipv4-unicast')].find((r) => r.prefix === prefix)!.learnedAt;
+  rib.applyUpdate(p, announce(['10.244.1.0/26', '10.244.2.0/26'], attrs(100)));
+  t.equal(learnedAt('10.244.1.0/26'), 1_700_000_000_000);
+  clock += 42_400;
+  rib.applyUpdate(p, announce(['10.244.1.0/26'], attrs(100)));
+  t.equal(learnedAt('10.244.1.0/26'), 1_700_000_000_000, 'the same route again keeps its time');
+  rib.applyUpdate(p, announce(['10.244.1.0/26'], attrs(200)));
+  t.equal(
+    learnedAt('10.244.1.0/26'),
+    1_700_000_042_000,
+    'changed attributes: a new time (whole seconds)',
+  );
+  t.equal(learnedAt('10.244.2.0/26'), 1_700_000_000_000, 'the untouched route keeps its time');
 });
