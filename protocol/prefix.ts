@@ -16,7 +16,8 @@ export function v4KeyAddress(key: Prefix4Key): number {
 }
 
 export function v4KeyLength(key: Prefix4Key): number {
-  return key % 64;
+  // Not `key % 64`: keys exceed 32 bits, and a floating-point remainder is a slow library call.
+  return key - Math.floor(key / 64) * 64;
 }
 
 export function formatIpv4(address: number): string {

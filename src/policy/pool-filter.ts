@@ -44,6 +44,9 @@ export interface CompiledPoolFilter {
   v4Subnets: V4Range[];
 }
 
+/** Addresses in an IPv4 prefix of each length. */
+const V4_SIZE = Float64Array.from({ length: 33 }, (_, len) => 2 ** (32 - len));
+
 /** An IPv4 prefix as its first and last address. */
 interface V4Range {
   first: number;
@@ -64,7 +67,7 @@ export function rejectsV4(def: CompiledPoolFilter, key: number): boolean {
   const length = v4KeyLength(key);
   const first = v4KeyAddress(key);
   if (length === 0 && !def.allowDefault) return true;
-  const last = first + 2 ** (32 - length) - 1;
+  const last = first + V4_SIZE[length] - 1;
   if (!def.allowNodeSubnets) {
     // Two prefixes overlap exactly when their address ranges intersect.
     for (const s of def.v4Subnets) if (first <= s.last && s.first <= last) return true;
