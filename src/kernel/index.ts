@@ -3,6 +3,7 @@
 // No RFC: the kernel interface is iproute2 (`ip -json`, `ip -batch`, `ip monitor`).
 
 export { KernelSync } from './sync.js';
+export { v4PrefixKey, formatV4PrefixKey } from './v4-key.js';
 export { diffActual } from './status.js';
 export { IpCommandRunner, type IpCommandRunnerOptions } from './runner.js';
 export { systemClock } from './clock.js';

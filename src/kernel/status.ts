@@ -2,28 +2,24 @@
 // `show routes` / `show kernel`, and drift between what we installed and what the kernel holds.
 // Must not run commands or schedule work (sync.ts does).
 
-import type { Family } from './addr.js';
 import { shapeOf, type PathPlan } from './plan.js';
 import { renderRoute, routeKey, type KernelRoute, type RouteTarget } from './routes.js';
 import type { DriftEntry, RouteStatus } from './types.js';
 
-/** Everything we know about one prefix: one map lookup per route on the hot path. */
-export interface Entry {
-  key: string;
-  /** Address family; the parsed prefix is rebuilt when planning (short-lived, cheap to collect). */
-  family: Family;
-  /** Remote next hops from the RIB, or null if the RIB does not want this prefix. */
-  nexthops: readonly string[] | null;
+/**
+ * One prefix as status reports see it. The sync keeps its state in columns (entries.ts) and
+ * builds this view only when asked (status, routeStatus).
+ */
+export interface EntryView {
+  /** The prefix as iproute2 prints it. */
+  prefix: string;
   own: boolean;
-  /** The plan computed at the last pass that looked at this prefix (shared between prefixes). */
-  plan: PathPlan | null;
+  /** Whether the RIB wants this prefix (it has next hops). */
+  remote: boolean;
   /** What the kernel holds with our tag: undefined = nothing, null = a shape we never install. */
   actual: KernelRoute | null | undefined;
   actualKey: string | null;
   error: RouteError | null;
-  dirty: boolean;
-  /** setRoutes() generation that last listed this prefix. */
-  seen: number;
 }
 
 export interface RouteError {
@@ -35,13 +31,13 @@ export interface RouteError {
 
 /** The status of one entry given the plan we hold for it. */
 export function entryStatus(
-  e: Entry,
+  e: EntryView,
   plan: PathPlan | null,
   converged: boolean,
   tunnelName: string,
 ): RouteStatus | null {
   const cur = e.actual;
-  const origin: RouteStatus['origin'] = e.own ? 'own' : e.nexthops !== null ? 'remote' : 'adopted';
+  const origin: RouteStatus['origin'] = e.own ? 'own' : e.remote ? 'remote' : 'adopted';
   if (plan === null && cur === undefined) return null;
   const err = e.error;
   const route = plan?.route ?? (origin === 'adopted' ? (cur ?? null) : null);
@@ -58,7 +54,7 @@ export function entryStatus(
     else reason = 'pending';
   }
   return {
-    prefix: e.key,
+    prefix: e.prefix,
     installed,
     shape: plan?.shape ?? (route !== null ? shapeOf(route, tunnelName) : null),
     interfaces: route === null ? [] : route.nexthops.map((n) => n.dev),

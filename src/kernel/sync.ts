@@ -2,17 +2,12 @@
 // apply (one ip -batch per reconcile), watch (ip monitor) and heal drift; adopt on start, keep on
 // stop. Touches only routes with our protocol tag. Must not know BGP (input is prefix/next hops).
 
-import {
-  canonicalV4Fast,
-  formatAddr,
-  parseAddr,
-  parsePrefix,
-  type Family,
-  type Prefix,
-} from './addr.js';
+import { formatAddr, parseAddr, parsePrefix, type Family, type Prefix } from './addr.js';
 import { BatchStream, runBatch } from './batch.js';
 import { systemClock } from './clock.js';
+import { EntryStore, F_DIRTY, F_ERROR, F_OWN, F_READ, F_SEEN, F_V6 } from './entries.js';
 import { RouteMonitor } from './monitor.js';
+import { NexthopSets } from './nexthop-sets.js';
 import { normalizeProtocol, normalizeTable, spellProtocol, spellTable } from './names.js';
 import {
   modeFor,
@@ -24,23 +19,24 @@ import {
   type PathPlan,
   type PlanContext,
 } from './plan.js';
+import { RouteRead, ShapeTextCache, scanRoutes } from './read-routes.js';
 import {
-  parseJsonRoute,
   renderDelete,
   renderInstall,
+  renderRoute,
   routeKey,
-  type JsonRoute,
-  type KernelRoute,
   type MonitorRouteEvent,
   type RouteTarget,
 } from './routes.js';
-import { diffActual, entryStatus, invalidStatus, type Entry } from './status.js';
+import { SHAPE_FOREIGN, SHAPE_NONE, ShapeTable } from './shapes.js';
+import { entryStatus, invalidStatus, type RouteError } from './status.js';
 import { buildTopology, Topology, type JsonLink, type JsonLinkRoute } from './topology.js';
 import { ensureTunnel, type TunnelState } from './tunnel.js';
 import type {
   Clock,
   CommandRunner,
   DesiredRoute,
+  DriftEntry,
   IpipMode,
   KernelLogger,
   KernelStatus,
@@ -52,27 +48,49 @@ import type {
   RouteStatus,
   TimerHandle,
 } from './types.js';
+import { canonicalV4Text, isV4PrefixKey, parseV4Key, v4Contains, writeV4Text } from './v4-key.js';
 
 type Reason = ReconcileReport['reason'];
 
-interface Op {
-  entry: Entry;
-  /** routeKey of what the line installs (null for a delete). */
-  key: string | null;
-  kind: 'add' | 'replace' | 'del';
-  route: KernelRoute | null;
+/** Batch operation codes: `shape * 4 + kind`. */
+const OP_ADD = 0;
+const OP_REPLACE = 1;
+const OP_DEL = 2;
+const OP_VERBS = ['add', 'replace', 'del'] as const;
+
+/** A plan and the id of the shape it installs (SHAPE_NONE when it installs nothing). */
+interface PlanRef {
+  plan: PathPlan;
+  shape: number;
 }
 
+/** A v4 pool as numbers, for the per-prefix mode without parsing the prefix. */
+interface V4Pool {
+  net: number;
+  len: number;
+  mode: IpipMode;
+}
+
+/** Plans of one planning context, per (mode, family) and next-hop set id. */
+interface PlanCache {
+  ctx: PlanContext;
+  byMode: Map<number, PlanRef>[];
+  own: PlanRef[];
+}
+
+const MODES: readonly IpipMode[] = ['Always', 'CrossSubnet', 'Never'];
 const MAIN_TABLE = normalizeTable('main');
 const KERNEL_PROTO = normalizeProtocol('kernel');
 const MAX_LOGGED = 20;
+/** Drift entries kept for the event and the log (all are counted and repaired). */
+const MAX_DRIFT_LISTED = 10_000;
 /** After a batch run with the monitor paused, verify the table this much later. */
 const VERIFY_AFTER_PAUSE_MS = 5000;
-/** Lines per chunk written to a running `ip -batch`. */
-const CHUNK_LINES = 2000;
 
 /** A delayed full resync waits at most this many delays for queued changes to drain. */
 const MAX_FULL_DEFERRALS = 12;
+
+const ASCII = new TextEncoder();
 
 export class KernelSync {
   private readonly runner: CommandRunner;
@@ -90,6 +108,7 @@ export class KernelSync {
   private readonly opts: KernelSyncOptions;
 
   private pools: ParsedPool[];
+  private v4Pools: V4Pool[];
   private defaultMode: IpipMode;
   private wantTunnel: boolean;
   private topology = Topology.empty();
@@ -98,15 +117,21 @@ export class KernelSync {
   private tunnelDirty = false;
   private ipipWarned = false;
 
-  private readonly entries = new Map<string, Entry>();
+  private readonly store = new EntryStore();
+  private readonly sets = new NexthopSets();
+  private readonly shapes = new ShapeTable();
+  private readonly shapeText = new ShapeTextCache();
+  private readonly errors = new Map<number, RouteError>();
+  /** `ip -batch` line parts per (shape, verb): head bytes, tail bytes. */
+  private readonly lineParts = new Map<number, [Uint8Array, Uint8Array]>();
+  private plans: PlanCache | null = null;
   private readonly invalid = new Map<string, string>();
   private ownOrder: string[] = [];
-  private dirtyList: Entry[] = [];
+  private dirtyList: number[] = [];
   private pendingTable: readonly DesiredRoute[] | null = null;
   private monitorPaused = false;
   /** Whether the last acceptRemote() changed its entry. */
   private acceptChanged = false;
-  private generation = 0;
 
   private started = false;
   private stopped = false;
@@ -156,6 +181,7 @@ export class KernelSync {
     this.tunnelName = opts.tunnelDevice ?? 'tunl0';
     this.monitorPauseOps = opts.monitorPauseOps ?? 1000;
     this.pools = parsePools(opts.pools ?? []);
+    this.v4Pools = v4PoolsOf(this.pools);
     this.defaultMode = opts.defaultIpipMode ?? 'Never';
     this.wantTunnel = tunnelWanted(this.pools, this.defaultMode);
   }
@@ -198,41 +224,58 @@ export class KernelSync {
     const table = this.pendingTable;
     if (table === null) return;
     this.pendingTable = null;
-    const gen = ++this.generation;
+    this.clearFlag(F_SEEN);
     for (const r of table) {
-      const e = this.acceptRemote(r.prefix, r.nexthops, true);
-      if (e !== null) e.seen = gen;
+      const i = this.acceptRemote(r.prefix, r.nexthops, true);
+      if (i >= 0) this.store.flags[i] |= F_SEEN;
     }
-    for (const e of this.entries.values()) {
-      if (e.nexthops !== null && e.seen !== gen) {
-        e.nexthops = null;
-        this.markDirty(e);
+    this.dropUnseen();
+  }
+
+  private clearFlag(bit: number): void {
+    const flags = this.store.flags;
+    const top = this.store.top;
+    for (let i = 0; i < top; i++) flags[i] &= ~bit;
+  }
+
+  /** After a whole table: prefixes it did not list are no longer wanted. */
+  private dropUnseen(): void {
+    const s = this.store;
+    for (let i = 0; i < s.top; i++) {
+      if (s.isLive(i) && s.nh[i] !== 0 && (s.flags[i] & F_SEEN) === 0) {
+        this.setNexthops(i, 0);
+        this.markDirty(i);
       }
     }
   }
 
-  /** Sets one prefix's next hops, or removes it with null. */
-  update(prefix: string, nexthops: readonly string[] | null): void {
+  /**
+   * Sets one prefix's next hops, or removes it with null. `prefix` is text (`10.244.5.192/26`,
+   * `fd00:10::/64`) or an IPv4 key `address * 64 + length` (see v4PrefixKey). `nexthops` is
+   * kept by reference (pass one shared array per next-hop set) and never mutated.
+   */
+  update(prefix: string | number, nexthops: readonly string[] | null): void {
     // A later single change must land on top of an earlier whole table.
-    this.absorbPendingTable();
+    if (this.pendingTable !== null) this.absorbPendingTable();
     if (nexthops === null) {
-      this.invalid.delete(prefix);
-      const e = this.lookup(prefix);
-      if (e !== undefined && e.nexthops !== null) {
-        e.nexthops = null;
-        this.markDirty(e);
+      let i: number;
+      if (typeof prefix === 'number') i = this.store.findV4(prefix);
+      else {
+        if (this.invalid.size > 0) this.invalid.delete(prefix);
+        i = this.find(prefix);
       }
-    } else {
-      const e = this.acceptRemote(prefix, nexthops, true);
-      if (e !== null) e.seen = this.generation;
-    }
+      if (i >= 0 && this.store.nh[i] !== 0) {
+        this.setNexthops(i, 0);
+        this.markDirty(i);
+      }
+    } else this.acceptRemote(prefix, nexthops, true);
     this.schedule();
   }
 
   /** The node's own blocks: installed as `blackhole P proto bgp`; the first IPv4 one addresses tunl0. */
   setOwnBlocks(prefixes: readonly string[]): void {
     const oldFirst = this.firstOwnV4();
-    const next = new Set<Entry>();
+    const next = new Set<number>();
     const order: string[] = [];
     for (const text of prefixes) {
       const p = parsePrefix(text, text.includes(':') ? 6 : 4);
@@ -240,15 +283,17 @@ export class KernelSync {
         this.log.warn({ prefix: text, error: p.error }, 'ignoring invalid own block');
         continue;
       }
-      const e = this.entry(this.keyOf(p.prefix), p.prefix.family);
-      if (!next.has(e)) order.push(e.key);
-      next.add(e);
+      const i = this.entryOf(p.prefix);
+      if (!next.has(i)) order.push(this.store.text(i));
+      next.add(i);
     }
-    for (const e of this.entries.values()) {
-      const want = next.has(e);
-      if (e.own !== want) {
-        e.own = want;
-        this.markDirty(e);
+    const s = this.store;
+    for (let i = 0; i < s.top; i++) {
+      if (!s.isLive(i)) continue;
+      const want = next.has(i);
+      if (((s.flags[i] & F_OWN) !== 0) !== want) {
+        s.flags[i] ^= F_OWN;
+        this.markDirty(i);
       }
     }
     this.ownOrder = order;
@@ -259,10 +304,12 @@ export class KernelSync {
   /** Replaces the pools (and optionally the mode for prefixes outside them); reshapes every route. */
   setPools(pools: readonly PoolConfig[], defaultMode?: IpipMode): void {
     this.pools = parsePools([...pools]);
+    this.v4Pools = v4PoolsOf(this.pools);
     if (defaultMode !== undefined) this.defaultMode = defaultMode;
     this.wantTunnel = tunnelWanted(this.pools, this.defaultMode);
     if (this.wantTunnel && (this.tunnel === null || !this.tunnel.available))
       this.tunnelDirty = true;
+    this.plans = null;
     this.markAllDirty();
     this.schedule();
   }
@@ -302,89 +349,143 @@ export class KernelSync {
     return null;
   }
 
-  private keyOf(p: Prefix): string {
-    // The same canonical text iproute2 prints, so desired and actual keys meet.
-    const a = formatAddr({ family: p.family, value: p.value });
-    return p.len === (p.family === 4 ? 32 : 128) ? a : `${a}/${p.len}`;
-  }
-
-  /** The entry for a prefix in any spelling, without creating one. */
-  private lookup(prefix: string): Entry | undefined {
-    const hit = this.entries.get(prefix);
-    if (hit !== undefined) return hit;
-    const p = parsePrefix(prefix, prefix.includes(':') ? 6 : 4);
-    return p.ok ? this.entries.get(this.keyOf(p.prefix)) : undefined;
-  }
-
-  private entry(key: string, family: Family): Entry {
-    let e = this.entries.get(key);
-    if (e === undefined) {
-      e = {
-        key,
-        family,
-        nexthops: null,
-        own: false,
-        plan: null,
-        actual: undefined,
-        actualKey: null,
-        error: null,
-        dirty: false,
-        seen: 0,
-      };
-      this.entries.set(key, e);
+  /** The entry of a parsed prefix, created when new. */
+  private entryOf(p: Prefix): number {
+    if (p.family === 4) {
+      const key = Number(p.value) * 64 + p.len;
+      const i = this.store.findV4(key);
+      return i >= 0 ? i : this.store.addV4(key);
     }
-    return e;
+    // The same canonical text iproute2 prints, so desired and actual keys meet.
+    const a = formatAddr({ family: 6, value: p.value });
+    const text = p.len === 128 ? a : `${a}/${p.len}`;
+    const i = this.store.findV6(text);
+    return i >= 0 ? i : this.store.addV6(text);
+  }
+
+  /** The entry for a prefix in any spelling, without creating one; -1 when there is none. */
+  private find(prefix: string): number {
+    const key = parseV4Key(prefix);
+    if (key >= 0) return this.store.findV4(key);
+    const direct = this.store.findV6(prefix);
+    if (direct >= 0) return direct;
+    const p = parsePrefix(prefix, prefix.includes(':') ? 6 : 4);
+    if (!p.ok) return -1;
+    if (p.prefix.family === 4) return this.store.findV4(Number(p.prefix.value) * 64 + p.prefix.len);
+    const a = formatAddr({ family: 6, value: p.prefix.value });
+    return this.store.findV6(p.prefix.len === 128 ? a : `${a}/${p.prefix.len}`);
+  }
+
+  /** Points an entry at a next-hop set (0: none), keeping the sets' reference counts. */
+  private setNexthops(i: number, id: number): void {
+    const old = this.store.nh[i];
+    if (old === id) return;
+    this.sets.ref(id);
+    this.store.nh[i] = id;
+    if (this.sets.unref(old) && this.plans !== null) {
+      // The id may be reused for another list: forget plans made for this one.
+      for (const m of this.plans.byMode) m.delete(old);
+    }
   }
 
   /** Forgets an entry nobody wants and the kernel does not hold. */
-  private prune(e: Entry): void {
-    if (!e.own && e.nexthops === null && e.actual === undefined && !e.dirty) {
-      this.entries.delete(e.key);
+  private prune(i: number): void {
+    const s = this.store;
+    if (
+      (s.flags[i] & (F_OWN | F_DIRTY)) === 0 &&
+      s.nh[i] === 0 &&
+      s.act[i] === SHAPE_NONE &&
+      s.isLive(i)
+    ) {
+      if ((s.flags[i] & F_ERROR) !== 0) this.errors.delete(i);
+      s.remove(i);
     }
   }
 
-  /** Records a prefix's next hops; `mark` puts a changed entry on the dirty list. */
-  private acceptRemote(prefix: string, nexthops: readonly string[], mark: boolean): Entry | null {
-    // Canonical input (the usual case) finds its entry without parsing.
-    let e = this.entries.get(prefix);
-    if (e === undefined && canonicalV4Fast(prefix) !== null) e = this.entry(prefix, 4);
-    if (e === undefined) {
-      const p = parsePrefix(prefix, prefix.includes(':') ? 6 : 4);
-      if (!p.ok) {
-        this.invalid.set(prefix, `invalid prefix: ${p.error}`);
-        return null;
+  /**
+   * Records a prefix's next hops; `mark` puts a changed entry on the dirty list. Returns the
+   * entry, or -1 for an invalid prefix (recorded for status).
+   */
+  private acceptRemote(
+    prefix: string | number,
+    nexthops: readonly string[],
+    mark: boolean,
+  ): number {
+    let i: number;
+    if (typeof prefix === 'number') {
+      i = this.store.findV4(prefix);
+      if (i < 0) {
+        if (!isV4PrefixKey(prefix)) {
+          this.invalid.set(String(prefix), 'invalid prefix: not an IPv4 prefix key');
+          return -1;
+        }
+        i = this.store.addV4(prefix);
       }
-      e = this.entry(this.keyOf(p.prefix), p.prefix.family);
+    } else {
+      // Canonical IPv4 input (the usual case) finds its entry without allocating.
+      const key = parseV4Key(prefix);
+      if (key >= 0) {
+        i = this.store.findV4(key);
+        if (i < 0) i = this.store.addV4(key);
+      } else {
+        i = this.store.findV6(prefix);
+        if (i < 0) {
+          const p = parsePrefix(prefix, prefix.includes(':') ? 6 : 4);
+          if (!p.ok) {
+            this.invalid.set(prefix, `invalid prefix: ${p.error}`);
+            return -1;
+          }
+          i = this.entryOf(p.prefix);
+        }
+      }
     }
+    const id = this.sets.intern(nexthops);
     this.acceptChanged = false;
-    if (e.nexthops !== null && sameList(e.nexthops, nexthops)) return e;
+    if (this.store.nh[i] === id) return i;
     this.acceptChanged = true;
-    // Kept by reference, not copied (100,000 arrays cost a lot of GC): callers pass fresh arrays.
-    e.nexthops = nexthops;
-    e.error = null;
-    if (mark) this.markDirty(e);
-    return e;
+    this.setNexthops(i, id);
+    this.clearError(i);
+    if (mark) this.markDirty(i);
+    return i;
+  }
+
+  private clearError(i: number): void {
+    if ((this.store.flags[i] & F_ERROR) === 0) return;
+    this.store.flags[i] &= ~F_ERROR;
+    this.errors.delete(i);
+  }
+
+  private setError(i: number, err: RouteError): void {
+    this.store.flags[i] |= F_ERROR;
+    this.errors.set(i, err);
+  }
+
+  private errorOf(i: number): RouteError | null {
+    if ((this.store.flags[i] & F_ERROR) === 0) return null;
+    return this.errors.get(i) ?? null;
   }
 
   private firstOwnV4(): string | null {
     for (const k of this.ownOrder) {
-      const e = this.entries.get(k);
+      const i = this.find(k);
       const p = parsePrefix(k, 4);
-      if (e !== undefined && e.own && p.ok && p.prefix.family === 4) {
+      if (i >= 0 && (this.store.flags[i] & F_OWN) !== 0 && p.ok && p.prefix.family === 4) {
         return formatAddr({ family: 4, value: p.prefix.value });
       }
     }
     return null;
   }
 
-  private markDirty(e: Entry): void {
-    if (e.dirty) return;
-    e.dirty = true;
-    this.dirtyList.push(e);
+  private markDirty(i: number): void {
+    const f = this.store.flags;
+    if ((f[i] & F_DIRTY) !== 0) return;
+    f[i] |= F_DIRTY;
+    this.dirtyList.push(i);
   }
 
   private markAllDirty(): void {
-    for (const e of this.entries.values()) this.markDirty(e);
+    const s = this.store;
+    for (let i = 0; i < s.top; i++) if (s.isLive(i)) this.markDirty(i);
   }
 
   // ---- lifecycle ---------------------------------------------------------------------------
@@ -407,7 +508,7 @@ export class KernelSync {
       }
       const fresh = await this.readActual();
       if (fresh === null) throw new Error(`cannot read kernel table ${this.target.table}`);
-      this.adopt(fresh);
+      this.adopt(fresh, null);
       this.log.info(
         { adopted: fresh.size, table: this.target.table, protocol: this.target.protocol },
         'adopted existing kernel routes (not flushed)',
@@ -450,17 +551,35 @@ export class KernelSync {
     this.monitor = null;
     await this.loopDone;
     if (opts.flush === true && this.started) {
-      const fresh = (await this.readActual()) ?? this.actualMap();
-      const lines = [...fresh.keys()].map((p) => renderDelete(p, this.target));
+      const fresh = await this.readActual();
+      const prefixes: string[] = [];
+      if (fresh !== null) {
+        for (let k = 0; k < fresh.v4Count; k++) prefixes.push(canonicalV4Text(fresh.v4Keys[k]));
+        prefixes.push(...fresh.v6Texts);
+      } else {
+        const s = this.store;
+        for (let i = 0; i < s.top; i++) {
+          if (s.isLive(i) && s.act[i] !== SHAPE_NONE) prefixes.push(s.text(i));
+        }
+      }
+      const lines = prefixes.map((p) => renderDelete(p, this.target));
       const out = await runBatch(this.runner, lines);
       this.log.info(
         { deleted: lines.length - out.failures.size, failed: out.failures.size, fatal: out.fatal },
         'flushed our kernel routes on exit',
       );
     } else {
-      this.log.info({ kept: this.actualMap().size }, 'leaving kernel routes in place');
+      this.log.info({ kept: this.heldCount() }, 'leaving kernel routes in place');
     }
     for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  /** Prefixes we believe the kernel holds with our tag. */
+  private heldCount(): number {
+    const s = this.store;
+    let n = 0;
+    for (let i = 0; i < s.top; i++) if (s.isLive(i) && s.act[i] !== SHAPE_NONE) n++;
+    return n;
   }
 
   /** Resolves once every change given so far has been applied (or deferred until convergence). */
@@ -547,6 +666,7 @@ export class KernelSync {
     this.working = true;
     this.loopDone = this.loop().finally(() => {
       this.working = false;
+      this.compactIfSparse();
       this.drainMonitorQueue();
       if (this.isIdle()) for (const w of this.idleWaiters.splice(0)) w();
       else if (
@@ -604,77 +724,135 @@ export class KernelSync {
     };
   }
 
-  private computePlan(e: Entry, ctx: PlanContext): PathPlan | null {
-    let plan: PathPlan | null = null;
-    if (e.own) plan = ownBlockPath(e.family);
-    else if (e.nexthops !== null) {
-      // Without pools every prefix has the default mode: no need to parse it.
-      let mode: IpipMode | null = ctx.defaultMode;
-      if (ctx.pools.length > 0) {
-        const p = prefixOf(e);
-        mode = p === null ? null : modeFor(p, ctx);
-      }
-      if (mode !== null) plan = remotePath(e.family, mode, e.nexthops, ctx);
-    }
-    e.plan = plan;
-    return plan;
-  }
-
-  private diffOne(e: Entry, full: boolean, ctx: PlanContext): Op | null {
-    const plan = this.computePlan(e, ctx);
-    const cur = e.actual;
-    if (plan !== null && plan.route !== null) {
-      if (cur !== undefined && cur !== null && e.actualKey === plan.key) {
-        e.error = null;
-        return null;
-      }
-      if (!full && e.error !== null && e.error.key === plan.key) return null;
-      if (cur === undefined) {
-        return {
-          entry: e,
-          key: plan.key,
-          kind: 'add',
-          route: plan.route,
-        };
-      }
-      // Before convergence only new prefixes are added: an adopted route is kept as it is.
-      if (!this.isConverged) return null;
-      return {
-        entry: e,
-        key: plan.key,
-        kind: 'replace',
-        route: plan.route,
+  /** The plans of the current topology, tunnel and pools (rebuilt when one of them changes). */
+  private planCache(): PlanCache {
+    if (this.plans === null) {
+      const own = (family: Family): PlanRef => {
+        const plan = ownBlockPath(family);
+        return { plan, shape: this.shapeOfPlan(plan) };
+      };
+      this.plans = {
+        ctx: this.planContext(),
+        byMode: MODES.flatMap(() => [new Map<number, PlanRef>(), new Map<number, PlanRef>()]),
+        own: [own(4), own(6)],
       };
     }
-    if (cur === undefined) {
-      this.prune(e);
-      return null;
-    }
-    if (!this.isConverged) return null;
-    if (!full && e.error !== null && e.error.key === 'del') return null;
-    return {
-      entry: e,
-      key: null,
-      kind: 'del',
-      route: null,
-    };
+    return this.plans;
   }
 
-  private takeDirty(): Entry[] {
+  private shapeOfPlan(plan: PathPlan): number {
+    if (plan.route === null || plan.key === null) return SHAPE_NONE;
+    return this.shapes.internKeyed(plan.key, plan.route);
+  }
+
+  /** The pool mode of an entry's prefix; null when its text cannot be parsed (never for v4). */
+  private modeOf(i: number, pools: ParsedPool[]): IpipMode | null {
+    const s = this.store;
+    if ((s.flags[i] & F_V6) === 0) {
+      const key = s.keyNum[i];
+      const len = key % 64;
+      const addr = (key - len) / 64;
+      for (const p of this.v4Pools)
+        if (p.len <= len && v4Contains(p.net, p.len, addr)) return p.mode;
+      return this.defaultMode;
+    }
+    if (pools.length === 0) return this.defaultMode;
+    const p = parsePrefix(s.text(i), 6);
+    return p.ok ? modeFor(p.prefix, { pools, defaultMode: this.defaultMode }) : null;
+  }
+
+  /** What an entry should look like in the kernel, or null when nothing is wanted. */
+  private planOf(i: number): PlanRef | null {
+    const s = this.store;
+    const cache = this.planCache();
+    const v6 = (s.flags[i] & F_V6) !== 0;
+    if ((s.flags[i] & F_OWN) !== 0) return cache.own[v6 ? 1 : 0];
+    const id = s.nh[i];
+    if (id === 0) return null;
+    // Without pools every prefix has the default mode: no need to look at the prefix.
+    const mode = this.pools.length === 0 ? this.defaultMode : this.modeOf(i, this.pools);
+    if (mode === null) return null;
+    const byNh = cache.byMode[MODES.indexOf(mode) * 2 + (v6 ? 1 : 0)];
+    let ref = byNh.get(id);
+    if (ref === undefined) {
+      const list = this.sets.list(id) ?? [];
+      const plan = remotePath(v6 ? 6 : 4, mode, list, cache.ctx);
+      ref = { plan, shape: this.shapeOfPlan(plan) };
+      byNh.set(id, ref);
+    }
+    return ref;
+  }
+
+  /** The operation an entry needs (`shape * 4 + kind`), or -1 for none. */
+  private diffOne(i: number, full: boolean): number {
+    const s = this.store;
+    const ref = this.planOf(i);
+    const cur = s.act[i];
+    if (ref !== null && ref.shape !== SHAPE_NONE) {
+      if (cur === ref.shape) {
+        this.clearError(i);
+        return -1;
+      }
+      if (!full && (s.flags[i] & F_ERROR) !== 0 && this.errorOf(i)?.key === ref.plan.key) return -1;
+      if (cur === SHAPE_NONE) return ref.shape * 4 + OP_ADD;
+      // Before convergence only new prefixes are added: an adopted route is kept as it is.
+      if (!this.isConverged) return -1;
+      return ref.shape * 4 + OP_REPLACE;
+    }
+    if (cur === SHAPE_NONE) {
+      this.prune(i);
+      return -1;
+    }
+    if (!this.isConverged) return -1;
+    if (!full && (s.flags[i] & F_ERROR) !== 0 && this.errorOf(i)?.key === 'del') return -1;
+    return OP_DEL;
+  }
+
+  private takeDirty(): number[] {
     const list = this.dirtyList;
     this.dirtyList = [];
-    for (const e of list) e.dirty = false;
+    const f = this.store.flags;
+    for (const i of list) f[i] &= ~F_DIRTY;
     return list;
   }
 
-  /** The `ip -batch` line of an operation. */
-  private lineOf(op: Op): string {
-    if (op.kind === 'del' || op.route === null) return renderDelete(op.entry.key, this.target);
-    return renderInstall(op.kind, op.route, this.target, op.entry.key);
+  /** Head and tail bytes of the `ip -batch` line for an operation (shared per shape and verb). */
+  private partsOf(op: number): [Uint8Array, Uint8Array] {
+    let parts = this.lineParts.get(op);
+    if (parts === undefined) {
+      // Rendered once with a marker where the prefix goes, then split around it.
+      const marker = '\u0001';
+      const kind = op % 4;
+      const route = this.shapes.route((op - kind) / 4);
+      const line =
+        kind === OP_DEL || route === null
+          ? renderDelete(marker, this.target)
+          : renderInstall(OP_VERBS[kind] as 'add' | 'replace', route, this.target, marker);
+      const at = line.indexOf(marker);
+      parts = [ASCII.encode(line.slice(0, at)), ASCII.encode(line.slice(at + marker.length))];
+      this.lineParts.set(op, parts);
+    }
+    return parts;
   }
 
-  private newBatch(): BatchStream<Op> {
-    return new BatchStream<Op>(this.runner, (expected) => {
+  private push(batch: BatchStream, i: number, op: number): void {
+    const [head, tail] = this.partsOf(op);
+    const s = this.store;
+    if ((s.flags[i] & F_V6) === 0) batch.push(i, op, head, s.keyNum[i], writeV4Text, tail);
+    else batch.push(i, op, head, s.text(i), writeV4Text, tail);
+  }
+
+  /** The `ip -batch` line of an operation, as text (for logs and error events). */
+  private lineOf(i: number, op: number): string {
+    const kind = op % 4;
+    const prefix = this.store.text(i);
+    const route = this.shapes.route((op - kind) / 4);
+    if (kind === OP_DEL || route === null) return renderDelete(prefix, this.target);
+    return renderInstall(OP_VERBS[kind] as 'add' | 'replace', route, this.target, prefix);
+  }
+
+  private newBatch(): BatchStream {
+    return new BatchStream(this.runner, (expected) => {
       // The monitor's echo of a big batch of our own changes costs about as much as the
       // changes (a netlink message per route, formatted by ip, parsed here): pause it for the
       // batch and verify the table afterwards instead.
@@ -688,103 +866,134 @@ export class KernelSync {
 
   private async incremental(): Promise<void> {
     const started = this.clock.now();
-    const ctx = this.planContext();
     const batch = this.newBatch();
     const table = this.pendingTable;
     this.pendingTable = null;
     if (table !== null) {
       // A whole new table: plan and send it in chunks, so ip works while we plan the rest.
-      const gen = ++this.generation;
-      for (let i = 0; i < table.length; i++) {
-        const r = table[i];
-        const e = this.acceptRemote(r.prefix, r.nexthops, false);
-        if (e === null) continue;
-        e.seen = gen;
+      this.clearFlag(F_SEEN);
+      for (let k = 0; k < table.length; k++) {
+        const r = table[k];
+        const i = this.acceptRemote(r.prefix, r.nexthops, false);
+        if (i < 0) continue;
+        this.store.flags[i] |= F_SEEN;
         // Unchanged prefixes need no work; dirty ones are handled with the dirty list below.
-        if (!this.acceptChanged || e.dirty) continue;
-        const op = this.diffOne(e, false, ctx);
-        if (op !== null) batch.push(op, this.lineOf(op));
-        if (batch.unsent >= CHUNK_LINES) await batch.flush();
+        if (!this.acceptChanged || (this.store.flags[i] & F_DIRTY) !== 0) continue;
+        const op = this.diffOne(i, false);
+        if (op >= 0) this.push(batch, i, op);
+        if (batch.ready) await batch.flush();
       }
-      for (const e of this.entries.values()) {
-        if (e.nexthops !== null && e.seen !== gen) {
-          e.nexthops = null;
-          this.markDirty(e);
-        }
-      }
+      this.dropUnseen();
     }
-    for (const e of this.takeDirty()) {
-      const op = this.diffOne(e, false, ctx);
-      if (op !== null) batch.push(op, this.lineOf(op));
-      if (batch.unsent >= CHUNK_LINES) await batch.flush();
+    const dirty = this.takeDirty();
+    for (const i of dirty) {
+      // A dirty entry is live: prune() keeps entries on the dirty list.
+      const op = this.diffOne(i, false);
+      if (op >= 0) this.push(batch, i, op);
+      if (batch.ready) await batch.flush();
     }
     await this.apply(batch, 'change', started);
   }
 
-  /** What we believe the kernel holds, as a map (for drift reports and flush). */
-  private actualMap(): Map<string, KernelRoute | null> {
-    const m = new Map<string, KernelRoute | null>();
-    for (const e of this.entries.values()) if (e.actual !== undefined) m.set(e.key, e.actual);
-    return m;
+  /**
+   * Takes a fresh read as the truth about the kernel; creates entries for adopted routes. With
+   * `drift`, records where the read differs from what we believed the kernel held.
+   */
+  private adopt(fresh: RouteRead, drift: DriftEntry[] | null): number {
+    const s = this.store;
+    let changed = 0;
+    const note = (i: number, before: number, after: number): void => {
+      changed++;
+      if (drift !== null && drift.length < MAX_DRIFT_LISTED) {
+        const prefix = s.text(i);
+        drift.push({
+          prefix,
+          expected: this.showShape(before, prefix),
+          found: this.showShape(after, prefix),
+        });
+      }
+    };
+    this.clearFlag(F_READ);
+    for (let k = 0; k < fresh.v4Count; k++) {
+      const key = fresh.v4Keys[k];
+      let i = s.findV4(key);
+      if (i < 0) i = s.addV4(key);
+      const shape = fresh.v4Shapes[k];
+      if (s.act[i] !== shape) {
+        note(i, s.act[i], shape);
+        s.act[i] = shape;
+      }
+      s.flags[i] |= F_READ;
+    }
+    for (let k = 0; k < fresh.v6Texts.length; k++) {
+      const text = fresh.v6Texts[k];
+      let i = s.findV6(text);
+      if (i < 0) i = s.addV6(text);
+      const shape = fresh.v6Shapes[k];
+      if (s.act[i] !== shape) {
+        note(i, s.act[i], shape);
+        s.act[i] = shape;
+      }
+      s.flags[i] |= F_READ;
+    }
+    for (let i = 0; i < s.top; i++) {
+      if (s.isLive(i) && (s.flags[i] & F_READ) === 0 && s.act[i] !== SHAPE_NONE) {
+        note(i, s.act[i], SHAPE_NONE);
+        s.act[i] = SHAPE_NONE;
+      }
+    }
+    return changed;
   }
 
-  /** Takes a fresh read as the truth about the kernel; creates entries for adopted routes. */
-  private adopt(fresh: Map<string, KernelRoute | null>): void {
-    for (const e of this.entries.values()) {
-      if (!fresh.has(e.key)) {
-        e.actual = undefined;
-        e.actualKey = null;
-      }
+  private showShape(shape: number, prefix: string): string | null {
+    if (shape === SHAPE_NONE) return null;
+    const route = this.shapes.route(shape);
+    if (shape === SHAPE_FOREIGN || route === null) {
+      return '(a tagged route of a shape we never install)';
     }
-    for (const [key, route] of fresh) {
-      let e = this.entries.get(key);
-      if (e === undefined) {
-        const p = parsePrefix(key, key.includes(':') ? 6 : 4);
-        if (!p.ok) continue;
-        e = this.entry(key, p.prefix.family);
-      }
-      e.actual = route;
-      e.actualKey = route === null ? null : routeKey(route);
-    }
+    return renderRoute(route, this.target, prefix);
   }
 
   private async fullResync(reason: Reason): Promise<void> {
     const started = this.clock.now();
     if (this.wantTunnel) await this.setupTunnel();
     await this.refreshTopology();
+    // Tunnel state or segments may have moved: plan again from scratch.
+    this.plans = null;
     const fresh = await this.readActual();
     if (fresh === null) {
       this.reconcileErrors++;
       this.armPeriodic();
       return;
     }
-    const drift = diffActual(this.actualMap(), fresh, this.target);
-    if (drift.length > 0) {
-      this.driftRepaired += drift.length;
+    const drift: DriftEntry[] = [];
+    const changed = this.adopt(fresh, drift);
+    if (changed > 0) {
+      this.driftRepaired += changed;
       this.log.warn(
-        { count: drift.length, drift: drift.slice(0, MAX_LOGGED), trigger: reason },
+        { count: changed, drift: drift.slice(0, MAX_LOGGED), trigger: reason },
         'kernel routes with our tag changed behind our back; repairing',
       );
       this.emit('drift', drift);
     } else if (reason === 'drift') {
       this.log.debug({}, 'monitor event explained by our own changes; no drift');
     }
-    this.adopt(fresh);
     this.absorbPendingTable();
     this.takeDirty();
-    const ctx = this.planContext();
     const batch = this.newBatch();
-    for (const e of [...this.entries.values()]) {
-      const op = this.diffOne(e, true, ctx);
-      if (op !== null) batch.push(op, this.lineOf(op));
-      if (batch.unsent >= CHUNK_LINES) await batch.flush();
+    const s = this.store;
+    for (let i = 0; i < s.top; i++) {
+      if (!s.isLive(i)) continue;
+      const op = this.diffOne(i, true);
+      if (op >= 0) this.push(batch, i, op);
+      if (batch.ready) await batch.flush();
     }
     await this.apply(batch, reason, started);
     this.armPeriodic();
   }
 
-  private async apply(batch: BatchStream<Op>, reason: Reason, started: number): Promise<void> {
-    const ops = batch.items;
+  private async apply(batch: BatchStream, reason: Reason, started: number): Promise<void> {
+    const count = batch.length;
     const report: ReconcileReport = {
       reason,
       added: 0,
@@ -793,7 +1002,7 @@ export class KernelSync {
       failed: 0,
       durationMs: 0,
     };
-    if (ops.length > 0) {
+    if (count > 0) {
       const out = await batch.finish();
       if (this.monitorPaused) {
         this.monitorPaused = false;
@@ -804,38 +1013,42 @@ export class KernelSync {
       }
       const now = this.clock.now();
       const logged: { prefix: string; error: string; line: string }[] = [];
-      for (let i = 0; i < ops.length; i++) {
-        const op = ops[i];
-        const e = op.entry;
-        let error = out.fatal ?? out.failures.get(i) ?? null;
-        if (error !== null && op.kind === 'del' && /No such process/.test(error)) error = null;
+      const s = this.store;
+      const entries = batch.entries;
+      const ops = batch.ops;
+      const anyFailed = out.fatal !== null || out.failures.size > 0;
+      for (let k = 0; k < count; k++) {
+        const i = entries[k];
+        const op = ops[k];
+        const kind = op % 4;
+        let error = anyFailed ? (out.fatal ?? out.failures.get(k) ?? null) : null;
+        if (error !== null && kind === OP_DEL && /No such process/.test(error)) error = null;
         if (error === null) {
-          e.error = null;
-          if (op.kind === 'del') {
-            e.actual = undefined;
-            e.actualKey = null;
+          this.clearError(i);
+          if (kind === OP_DEL) {
+            s.act[i] = SHAPE_NONE;
             report.deleted++;
-            this.prune(e);
+            this.prune(i);
           } else {
-            e.actual = op.route;
-            e.actualKey = op.key;
-            if (op.kind === 'add') report.added++;
+            s.act[i] = (op - kind) / 4;
+            if (kind === OP_ADD) report.added++;
             else report.replaced++;
           }
           continue;
         }
+        const prefix = s.text(i);
         if (/File exists/.test(error)) {
-          error += ` (a route for ${e.key} without protocol ${this.target.protocol} is in the way; not touched)`;
+          error += ` (a route for ${prefix} without protocol ${this.target.protocol} is in the way; not touched)`;
         }
         report.failed++;
-        e.error = {
+        this.setError(i, {
           error,
           at: now,
-          key: op.key ?? 'del',
-        };
-        const line = this.lineOf(op);
-        if (logged.length < MAX_LOGGED) logged.push({ prefix: e.key, error, line });
-        this.emit('route-error', { prefix: e.key, line, error });
+          key: kind === OP_DEL ? 'del' : (this.shapes.key((op - kind) / 4) ?? 'del'),
+        });
+        const line = this.lineOf(i, op);
+        if (logged.length < MAX_LOGGED) logged.push({ prefix, error, line });
+        this.emit('route-error', { prefix, line, error });
       }
       if (report.failed > 0) {
         this.log.warn(
@@ -852,7 +1065,7 @@ export class KernelSync {
     report.durationMs = this.clock.now() - started;
     this.reconciles++;
     this.lastReconcileAt = this.clock.now();
-    if (ops.length > 0) {
+    if (count > 0) {
       this.log.info({ ...report }, 'kernel reconcile applied');
     } else {
       this.log.debug({ ...report }, 'kernel reconcile: no change');
@@ -860,10 +1073,21 @@ export class KernelSync {
     this.emit('reconcile', report);
   }
 
+  /** Gives memory back after a large withdrawal (only between passes: no batch in flight). */
+  private compactIfSparse(): void {
+    if (!this.store.sparse) return;
+    const map = this.store.compact();
+    this.dirtyList = this.dirtyList.map((i) => map[i]).filter((i) => i >= 0);
+    const errors = [...this.errors];
+    this.errors.clear();
+    for (const [i, err] of errors) if (map[i] >= 0) this.errors.set(map[i], err);
+  }
+
   // ---- kernel reads ------------------------------------------------------------------------
 
-  private async readActual(): Promise<Map<string, KernelRoute | null> | null> {
-    const out = new Map<string, KernelRoute | null>();
+  private async readActual(): Promise<RouteRead | null> {
+    const out = new RouteRead();
+    const texts: string[] = [];
     for (const family of [4, 6] as const) {
       const args = [
         '-json',
@@ -876,24 +1100,27 @@ export class KernelSync {
       ];
       const r = await this.runner.run(family === 6 ? ['-6', ...args] : args);
       // A table nobody has used yet does not exist in the kernel: it is simply empty.
-      if (r.code !== 0 && /FIB table does not exist/i.test(r.stderr)) continue;
+      if (r.code !== 0 && /FIB table does not exist/i.test(r.stderr)) {
+        texts.push('');
+        continue;
+      }
       if (r.code !== 0) {
         this.log.error({ family, error: r.stderr.trim() }, 'cannot read kernel routes');
         return null;
       }
-      let list: JsonRoute[];
-      try {
-        list = r.stdout.trim() === '' ? [] : (JSON.parse(r.stdout) as JsonRoute[]);
-      } catch (err) {
-        this.log.error({ family, err }, 'cannot parse ip -json route output');
+      texts.push(r.stdout);
+    }
+    for (const family of [4, 6] as const) {
+      const error = scanRoutes(
+        texts[family === 4 ? 0 : 1],
+        family,
+        this.shapes,
+        this.shapeText,
+        out,
+      );
+      if (error !== null) {
+        this.log.error({ family, error }, 'cannot parse ip -json route output');
         return null;
-      }
-      for (const j of list) {
-        if (j.dst === undefined) continue;
-        const route = parseJsonRoute(j, family);
-        const p = parsePrefix(j.dst, family);
-        if (!p.ok) continue;
-        out.set(this.keyOf(p.prefix), route);
       }
     }
     return out;
@@ -921,6 +1148,7 @@ export class KernelSync {
         this.markAllDirty();
       }
       this.topology = next;
+      if (changed) this.plans = null;
       if (changed) this.emit('reachability');
     } catch (err) {
       this.log.error({ err }, 'cannot parse interface list');
@@ -947,6 +1175,7 @@ export class KernelSync {
     if (state.address === address) this.tunnelAddressSet = address;
     const wasAvailable = this.tunnel?.available;
     this.tunnel = state;
+    this.plans = null;
     if (state.available !== wasAvailable) this.emit('reachability');
     if (!state.available && !this.ipipWarned) {
       this.ipipWarned = true;
@@ -1012,18 +1241,18 @@ export class KernelSync {
       return;
     }
     if (ev.table !== this.tableNorm || ev.prefix === null) return;
-    const e = this.entries.get(ev.prefix);
-    const cur = e?.actual;
+    const i = this.find(ev.prefix);
+    const cur = i < 0 ? SHAPE_NONE : this.store.act[i];
     let suspect = false;
     if (ev.protocol === this.protoNorm) {
-      if (ev.deleted) suspect = cur !== undefined;
+      if (ev.deleted) suspect = cur !== SHAPE_NONE;
       else
         suspect =
-          cur === undefined ||
-          cur === null ||
+          cur === SHAPE_NONE ||
+          cur === SHAPE_FOREIGN ||
           ev.route === null ||
-          e?.actualKey !== routeKey(ev.route);
-    } else if (!ev.deleted && cur !== undefined) {
+          this.shapes.key(cur) !== routeKey(ev.route);
+    } else if (!ev.deleted && cur !== SHAPE_NONE) {
       // A route with another tag may have replaced ours.
       suspect = true;
     }
@@ -1032,18 +1261,35 @@ export class KernelSync {
 
   // ---- status ------------------------------------------------------------------------------
 
-  /** Status of one prefix (any spelling), or null if we neither want nor hold it. */
-  routeStatus(prefix: string): RouteStatus | null {
+  /**
+   * Status of one prefix (any spelling, or an IPv4 key), or null if we neither want nor hold it.
+   */
+  routeStatus(prefix: string | number): RouteStatus | null {
     this.absorbPendingTable();
-    const e = this.lookup(prefix);
-    if (e !== undefined) return this.statusOf(e);
-    const why = this.invalid.get(prefix);
-    return why === undefined ? null : invalidStatus(prefix, why);
+    const i = typeof prefix === 'number' ? this.store.findV4(prefix) : this.find(prefix);
+    if (i >= 0) return this.statusOf(i);
+    const text = String(prefix);
+    const why = this.invalid.get(text);
+    return why === undefined ? null : invalidStatus(text, why);
   }
 
-  private statusOf(e: Entry): RouteStatus | null {
-    const plan = this.started && !e.dirty ? e.plan : this.computePlan(e, this.planContext());
-    return entryStatus(e, plan, this.isConverged, this.tunnelName);
+  private statusOf(i: number): RouteStatus | null {
+    const s = this.store;
+    const ref = this.planOf(i);
+    const shape = s.act[i];
+    return entryStatus(
+      {
+        prefix: s.text(i),
+        own: (s.flags[i] & F_OWN) !== 0,
+        remote: s.nh[i] !== 0,
+        actual: shape === SHAPE_NONE ? undefined : this.shapes.route(shape),
+        actualKey: this.shapes.key(shape),
+        error: this.errorOf(i),
+      },
+      ref?.plan ?? null,
+      this.isConverged,
+      this.tunnelName,
+    );
   }
 
   status(): KernelStatus {
@@ -1051,8 +1297,10 @@ export class KernelSync {
     const routes: RouteStatus[] = [];
     const byShape: Record<RouteShape, number> = { direct: 0, ipip: 0, blackhole: 0, ecmp: 0 };
     let installed = 0;
-    for (const e of this.entries.values()) {
-      const s = this.statusOf(e);
+    const st = this.store;
+    for (let i = 0; i < st.top; i++) {
+      if (!st.isLive(i)) continue;
+      const s = this.statusOf(i);
       if (s === null) continue;
       routes.push(s);
       if (s.installed) {
@@ -1087,15 +1335,13 @@ export class KernelSync {
   }
 }
 
-function prefixOf(e: Entry): Prefix | null {
-  const p = parsePrefix(e.key, e.family);
-  return p.ok ? p.prefix : null;
-}
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+function v4PoolsOf(pools: ParsedPool[]): V4Pool[] {
+  const out: V4Pool[] = [];
+  for (const p of pools) {
+    if (p.prefix.family === 4)
+      out.push({ net: Number(p.prefix.value), len: p.prefix.len, mode: p.mode });
+  }
+  return out;
 }
 
 const REASON_RANK: Record<Reason, number> = {

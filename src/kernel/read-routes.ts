@@ -1,0 +1,210 @@
+// Reads `ip -json route show` output without building an object per route: a scanner walks the
+// array, takes each route's `dst` straight from the text and recognises the rest of the route
+// (its shape) by a hash of its text, so only a route of a shape not seen before is JSON-parsed.
+// Must not run commands or decide drift. No RFC: the format is iproute2's JSON output.
+
+import { canonicalPrefix, type Family } from './addr.js';
+import { parseJsonRoute, type JsonRoute } from './routes.js';
+import type { ShapeTable } from './shapes.js';
+import { parseV4Key } from './v4-key.js';
+
+/** Routes read from one table: IPv4 keys with their shapes, IPv6 prefix texts with theirs. */
+export class RouteRead {
+  v4Keys = new Float64Array(1024);
+  v4Shapes = new Uint32Array(1024);
+  v4Count = 0;
+  v6Texts: string[] = [];
+  v6Shapes: number[] = [];
+
+  get size(): number {
+    return this.v4Count + this.v6Texts.length;
+  }
+
+  addV4(key: number, shape: number): void {
+    if (this.v4Count === this.v4Keys.length) {
+      const k = new Float64Array(this.v4Count * 2);
+      k.set(this.v4Keys);
+      const s = new Uint32Array(this.v4Count * 2);
+      s.set(this.v4Shapes);
+      this.v4Keys = k;
+      this.v4Shapes = s;
+    }
+    this.v4Keys[this.v4Count] = key;
+    this.v4Shapes[this.v4Count++] = shape;
+  }
+}
+
+interface Known {
+  head: string;
+  tail: string;
+  shape: number;
+}
+
+/**
+ * Remembers the text of route shapes already seen (the route's JSON without its `dst` value),
+ * so the next route with the same text costs a hash and a compare. Kept across reads.
+ */
+export class ShapeTextCache {
+  private byHash = new Map<number, Known[]>();
+  private count = 0;
+
+  find(
+    text: string,
+    start: number,
+    dstStart: number,
+    dstEnd: number,
+    end: number,
+    h: number,
+  ): number {
+    const list = this.byHash.get(h);
+    if (list === undefined) return -1;
+    for (const k of list) {
+      if (
+        k.head.length === dstStart - start &&
+        k.tail.length === end - dstEnd &&
+        text.startsWith(k.head, start) &&
+        text.startsWith(k.tail, dstEnd)
+      ) {
+        return k.shape;
+      }
+    }
+    return -1;
+  }
+
+  add(h: number, head: string, tail: string, shape: number): void {
+    // Distinct shapes are few (one per next-hop set); a flood of odd ones must not grow this.
+    if (this.count > 65536) {
+      this.byHash.clear();
+      this.count = 0;
+    }
+    const list = this.byHash.get(h);
+    const k = { head, tail, shape };
+    if (list === undefined) this.byHash.set(h, [k]);
+    else list.push(k);
+    this.count++;
+  }
+}
+
+const QUOTE = 34;
+const BACKSLASH = 92;
+
+/**
+ * Scans one `ip -json route show` output into `out`. Returns an error text when the output is
+ * not a JSON array of objects (nothing is trusted then), else null. Routes without `dst` or with
+ * an unparsable one are skipped, as are shapes we never install (they get the FOREIGN shape).
+ */
+export function scanRoutes(
+  text: string,
+  family: Family,
+  shapes: ShapeTable,
+  cache: ShapeTextCache,
+  out: RouteRead,
+): string | null {
+  const n = text.length;
+  let i = skipWs(text, 0);
+  if (i === n) return null;
+  if (text.charCodeAt(i) !== 91) return 'not a JSON array';
+  i = skipWs(text, i + 1);
+  if (text.charCodeAt(i) === 93) return null;
+  for (;;) {
+    if (text.charCodeAt(i) !== 123) return `expected an object at offset ${i}`;
+    const start = i;
+    // One pass over the object: find its end and the span of its top-level "dst" string, and
+    // hash every character outside that span (FNV-1a).
+    let h = 0x811c9dc5;
+    let depth = 0;
+    let expectKey = false;
+    let dstKey = false;
+    let dstStart = -1;
+    let dstEnd = -1;
+    for (;;) {
+      if (i >= n) return 'truncated JSON';
+      const c = text.charCodeAt(i);
+      if (c === QUOTE) {
+        const s = i + 1;
+        let j = s;
+        while (j < n) {
+          const d = text.charCodeAt(j);
+          if (d === QUOTE) break;
+          j += d === BACKSLASH ? 2 : 1;
+        }
+        if (j >= n) return 'truncated JSON string';
+        const isDstValue = depth === 1 && dstKey && !expectKey;
+        if (isDstValue) {
+          dstStart = s;
+          dstEnd = j;
+          dstKey = false;
+          h = Math.imul(h ^ QUOTE, 0x01000193);
+        } else {
+          if (depth === 1 && expectKey) {
+            dstKey = j - s === 3 && text.startsWith('dst', s);
+            expectKey = false;
+          }
+          for (let k = i; k < j; k++) h = Math.imul(h ^ text.charCodeAt(k), 0x01000193);
+        }
+        h = Math.imul(h ^ QUOTE, 0x01000193);
+        i = j + 1;
+        continue;
+      }
+      h = Math.imul(h ^ c, 0x01000193);
+      i++;
+      if (c === 123 || c === 91) {
+        depth++;
+        if (depth === 1) expectKey = true;
+      } else if (c === 125 || c === 93) {
+        depth--;
+        if (depth === 0) break;
+      } else if (c === 44 && depth === 1) {
+        expectKey = true;
+        dstKey = false;
+      }
+    }
+    const end = i;
+    if (dstStart >= 0) {
+      let shape = cache.find(text, start, dstStart, dstEnd, end, h);
+      if (shape < 0) {
+        let j: JsonRoute;
+        try {
+          j = JSON.parse(text.slice(start, end)) as JsonRoute;
+        } catch {
+          return `invalid JSON at offset ${start}`;
+        }
+        shape = shapes.intern(parseJsonRoute(j, family));
+        cache.add(h, copyOf(text, start, dstStart), copyOf(text, dstEnd, end), shape);
+      }
+      if (family === 4) {
+        let key = parseV4Key(text, dstStart, dstEnd);
+        if (key < 0 && dstEnd - dstStart === 7 && text.startsWith('default', dstStart)) key = 0;
+        if (key >= 0) out.addV4(key, shape);
+      } else {
+        const p = canonicalPrefix(text.slice(dstStart, dstEnd), 6);
+        if (p !== null) {
+          out.v6Texts.push(p);
+          out.v6Shapes.push(shape);
+        }
+      }
+    }
+    i = skipWs(text, i);
+    const c = text.charCodeAt(i);
+    if (c === 93) return null;
+    if (c !== 44) return `expected , or ] at offset ${i}`;
+    i = skipWs(text, i + 1);
+  }
+}
+
+/**
+ * A copy of `text[from, to)` that does not keep `text` alive: a plain slice may be a view into
+ * the whole (megabytes of) `ip route` output.
+ */
+function copyOf(text: string, from: number, to: number): string {
+  return Buffer.from(text.slice(from, to), 'utf8').toString('utf8');
+}
+
+function skipWs(text: string, i: number): number {
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c !== 32 && c !== 10 && c !== 13 && c !== 9) break;
+    i++;
+  }
+  return i;
+}
