@@ -27,7 +27,9 @@ if (!gc) {
 }
 function settle(): number {
   for (let i = 0; i < 3; i++) gc!();
-  return process.memoryUsage().heapUsed;
+  // Typed-array columns live outside the V8 heap: count them too.
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
 }
 
 /** A deterministic pseudo-random generator (xorshift32) so runs are comparable. */
@@ -202,7 +204,7 @@ function run(n: number): void {
     `  insert into Loc-RIB   ${fmt(insertMs)} ms  (${((insertMs * 1e6) / n).toFixed(0)} ns/route, CPU ${((cpu1.user + cpu1.system) / 1000).toFixed(0)} ms)`,
   );
   console.log(
-    `  heap per route        ${fmt((heap1 - heap0) / n)} bytes  (heap +${((heap1 - heap0) / 2 ** 20).toFixed(1)} MiB, RSS +${((rssPeak - rss0) / 2 ** 20).toFixed(1)} MiB during insert)`,
+    `  heap+buffers per route  ${fmt((heap1 - heap0) / n)} bytes  (heap +${((heap1 - heap0) / 2 ** 20).toFixed(1)} MiB, RSS +${((rssPeak - rss0) / 2 ** 20).toFixed(1)} MiB during insert)`,
   );
   const cpuMs = (u: NodeJS.CpuUsage): string => ((u.user + u.system) / 1000).toFixed(0);
   console.log(

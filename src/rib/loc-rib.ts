@@ -1,6 +1,7 @@
-// Loc-RIB: per family, prefix -> a short list of candidate routes (the Adj-RIBs-In of all peers
-// in one structure), the decision run on every change, and the best-path change stream for the
-// kernel. Knows nothing of sessions, policy or export. RFC 4271 §3.2, §9.1; RFC 4724 §4.2.
+// Loc-RIB: per family, prefix -> the head of a short list of candidate routes (the Adj-RIBs-In of
+// all peers in one structure, stored as integer ids in route-store.ts), the decision run on every
+// change, and the best-path change stream for the kernel. Knows nothing of sessions, policy or
+// export. RFC 4271 §3.2, §9.1; RFC 4724 §4.2.
 
 import { formatV4Key } from '../../protocol/prefix.js';
 import type { PathAttributes } from '../../protocol/types.js';
@@ -10,15 +11,16 @@ import {
   MULTIPATH,
   Route,
   STALE,
-  bestOf,
   multipathNexthops,
   selectBest,
   type DecisionOptions,
 } from './decision.js';
 import type { PeerState } from './peer.js';
+import { NONE, RouteStore } from './route-store.js';
 import type { BestPathChange, FamilyName, MaxPrefixEvent, PrefixKey } from './types.js';
-import { V4Table, type PrefixTable } from './v4-table.js';
+import { ABSENT, TextIntTable, V4IntTable, type IntTable } from './v4-table.js';
 
+export { NONE };
 export const FAMILIES: readonly FamilyName[] = ['ipv4-unicast', 'ipv6-unicast'];
 export const familyIndex = (f: FamilyName): number => (f === 'ipv4-unicast' ? 0 : 1);
 
@@ -53,36 +55,35 @@ export function prefixText(key: PrefixKey): string {
   return typeof key === 'number' ? formatV4Key(key) : key;
 }
 
-/** The de-duplicated next hops of the multipath set as one comparable value. */
-export function nexthopSignature(head: Route | null): string | null {
-  if (head === null) return null;
-  if (head.next === null) {
-    if (!(head.flags & BEST)) return null;
-    return head.source.local ? '\0local' : head.attrs.nextHop;
-  }
-  const best = bestOf(head);
-  if (!best) return null;
-  if (best.source.local) return '\0local';
-  return multipathNexthops(head).join(',');
-}
+const NO_NEXTHOPS: readonly string[] = Object.freeze([]);
+const SELECTED = BEST | MULTIPATH;
 
 export class LocRib {
-  /** Per family: prefix -> head of its candidate list. */
-  readonly tables: PrefixTable<PrefixKey, Route>[] = [
-    new V4Table<Route>() as unknown as PrefixTable<PrefixKey, Route>,
-    new Map<PrefixKey, Route>(),
+  /** The routes of both families. */
+  readonly store = new RouteStore();
+  /** Per family: prefix -> id of the first candidate. */
+  readonly heads: IntTable<PrefixKey>[] = [
+    new V4IntTable() as IntTable<PrefixKey>,
+    new TextIntTable() as IntTable<PrefixKey>,
   ];
+  /** Route sources by index (`PeerState.index`); null where a peer was unregistered. */
+  private readonly sources: (PeerState | null)[] = [];
   /** Best-path changes of the current operation (when tracked). */
   changes: BestPathChange[] = [];
   /** Max-prefix overflows of the current operation. */
   maxEvents: MaxPrefixEvent[] = [];
   /**
    * The RIB clock in whole seconds since `epochS`, set by the Rib at the start of each operation
-   * and stamped on the routes it creates or changes (`Route.since`).
+   * and stamped on the routes it creates or changes.
    */
   nowS = 0;
   /** Epoch seconds of `nowS === 0`. */
   epochS = 0;
+
+  // The state of a prefix before a change (see `remember`): no object per change.
+  private oldBest = NONE;
+  private oldAttrs: RouteAttrs | null = null;
+  private oldSig: string | null = null;
 
   constructor(
     readonly attrs: AttrTable,
@@ -90,32 +91,83 @@ export class LocRib {
     /** Build BestPathChange records (someone listens). */
     private readonly trackChanges: boolean,
     /** The best path (or its attributes) of a prefix changed: the export side queues it. */
-    private readonly onBestChanged: (fi: number, key: PrefixKey, head: Route | null) => void,
+    private readonly onBestChanged: (fi: number, key: PrefixKey, best: number) => void,
     /** A route whose pre-policy copy differs was swept: forget that copy. */
     private readonly onRemoved: (ps: PeerState, fi: number, key: PrefixKey, pathId: number) => void,
   ) {}
 
+  // --- sources -------------------------------------------------------------------------------
+
+  addSource(ps: PeerState): void {
+    let i = this.sources.indexOf(null);
+    if (i < 0) i = this.sources.push(null) - 1;
+    if (i > 0xffff) throw new RangeError('more than 65,536 route sources');
+    this.sources[i] = ps;
+    ps.index = i;
+  }
+
+  /** After the source's routes are gone. */
+  removeSource(ps: PeerState): void {
+    if (this.sources[ps.index] === ps) this.sources[ps.index] = null;
+  }
+
+  /** The peer a route came from. */
+  source(id: number): PeerState {
+    return this.sources[this.store.src[id]]!;
+  }
+
+  attrsOf(id: number): RouteAttrs {
+    return this.store.attrs[id]!;
+  }
+
+  // --- reading -------------------------------------------------------------------------------
+
+  /** The best route of a prefix, or NONE. */
+  best(fi: number, key: PrefixKey): number {
+    const head = this.heads[fi].get(key);
+    return head === ABSENT ? NONE : this.bestIn(head);
+  }
+
+  /** The route flagged best in a candidate list, or NONE. */
+  bestIn(head: number): number {
+    const s = this.store;
+    for (let id = head; id !== NONE; id = s.next[id]) if (s.flags[id] & BEST) return id;
+    return NONE;
+  }
+
+  /** Every (prefix, route id) of a family, of one source when given. Not for hot paths. */
+  *routes(fi: number, ps?: PeerState): Generator<{ key: PrefixKey; id: number }> {
+    const s = this.store;
+    for (const [key, head] of this.heads[fi]) {
+      for (let id = head; id !== NONE; id = s.next[id]) {
+        if (ps === undefined || s.src[id] === ps.index) yield { key, id };
+      }
+    }
+  }
+
+  // --- changing ------------------------------------------------------------------------------
+
   /** Adds or replaces (source, pathId)'s route for a prefix. False when refused (max-prefix). */
   upsert(ps: PeerState, fi: number, key: PrefixKey, pathId: number, attrs: RouteAttrs): boolean {
-    const table = this.tables[fi];
-    const head = table.get(key) ?? null;
-    let r = head;
-    let tail: Route | null = null;
-    while (r !== null && (r.source !== ps || r.pathId !== pathId)) {
-      tail = r;
-      r = r.next;
+    const s = this.store;
+    const table = this.heads[fi];
+    const head = table.get(key);
+    const src = ps.index;
+    let id = head;
+    let tail = NONE;
+    while (id !== NONE && (s.src[id] !== src || s.pathId[id] !== pathId)) {
+      tail = id;
+      id = s.next[id];
     }
-    if (r !== null) {
-      r.flags &= ~STALE;
-      if (r.attrs === attrs) return true;
-      const oldBest = bestOf(head);
-      const oldAttrs = oldBest?.attrs;
-      const oldSig = this.trackChanges ? nexthopSignature(head) : null;
+    if (id !== NONE) {
+      s.flags[id] &= ~STALE;
+      if (s.attrs[id] === attrs) return true;
+      this.remember(head);
       const held = this.attrs.acquire(attrs);
-      this.attrs.release(r.attrs);
-      r.attrs = held;
-      r.since = this.nowS;
-      this.decide(fi, key, head, oldBest, oldAttrs, oldSig);
+      this.attrs.release(s.attrs[id]!);
+      s.attrs[id] = held;
+      s.since[id] = this.nowS;
+      this.decide(fi, key, head);
       return true;
     }
     const limit = ps.config.maxPrefixes?.[FAMILIES[fi]];
@@ -127,86 +179,85 @@ export class LocRib {
       }
       return false;
     }
-    const route = new Route(ps, pathId, this.attrs.acquire(attrs), null, 0, this.nowS);
+    const made = s.alloc(src, pathId, this.attrs.acquire(attrs), this.nowS);
     ps.counts[fi]++;
-    if (tail === null) {
-      table.set(key, route);
+    if (head === ABSENT) {
+      table.set(key, made);
       // A first route for the prefix: no old state to compare.
-      if (selectBest(route, this.opts) !== null) this.bestChanged(fi, key, route, null);
+      if (this.select(made) !== NONE) {
+        this.oldSig = null;
+        this.bestChanged(fi, key, made);
+      }
       return true;
     }
-    const oldBest = bestOf(head);
-    const oldAttrs = oldBest?.attrs;
-    const oldSig = this.trackChanges ? nexthopSignature(head) : null;
-    tail.next = route;
-    this.decide(fi, key, head, oldBest, oldAttrs, oldSig);
+    this.remember(head);
+    s.next[tail] = made;
+    this.decide(fi, key, head);
     return true;
   }
 
   /** Removes (source, pathId)'s route for a prefix; true when there was one. */
   removeRoute(ps: PeerState, fi: number, key: PrefixKey, pathId: number): boolean {
-    const table = this.tables[fi];
-    const head = table.get(key);
-    if (head === undefined) return false;
-    let prev: Route | null = null;
-    let r: Route | null = head;
-    while (r !== null && (r.source !== ps || r.pathId !== pathId)) {
-      prev = r;
-      r = r.next;
+    const s = this.store;
+    const head = this.heads[fi].get(key);
+    if (head === ABSENT) return false;
+    const src = ps.index;
+    let prev = NONE;
+    let id = head;
+    while (id !== NONE && (s.src[id] !== src || s.pathId[id] !== pathId)) {
+      prev = id;
+      id = s.next[id];
     }
-    if (r === null) return false;
-    this.unlink(fi, key, head, prev, r);
+    if (id === NONE) return false;
+    this.unlink(fi, key, head, prev, id);
     return true;
   }
 
-  unlink(fi: number, key: PrefixKey, head: Route, prev: Route | null, r: Route): Route | null {
-    const table = this.tables[fi];
-    const oldBest = bestOf(head);
-    const oldAttrs = oldBest?.attrs;
-    const oldSig = this.trackChanges ? nexthopSignature(head) : null;
-    let newHead: Route | null = head;
-    if (prev === null) {
-      newHead = r.next;
-      if (newHead === null) table.delete(key);
-      else table.set(key, newHead);
+  /** Takes route `id` (after `prev`, or the head) out of its list and decides again. */
+  private unlink(fi: number, key: PrefixKey, head: number, prev: number, id: number): number {
+    const s = this.store;
+    this.remember(head);
+    let newHead = head;
+    if (prev === NONE) {
+      newHead = s.next[id];
+      if (newHead === NONE) this.heads[fi].delete(key);
+      else this.heads[fi].set(key, newHead);
     } else {
-      prev.next = r.next;
+      s.next[prev] = s.next[id];
     }
-    r.next = null;
-    (r.source as PeerState).counts[fi]--;
-    this.attrs.release(r.attrs);
-    this.decide(fi, key, newHead, oldBest, oldAttrs, oldSig);
+    this.source(id).counts[fi]--;
+    this.attrs.release(s.attrs[id]!);
+    s.free(id);
+    this.decide(fi, key, newHead);
     return newHead;
   }
 
   /** Removes a peer's routes of a family (only the stale ones when `staleOnly`). */
   removeWhere(ps: PeerState, fi: number, staleOnly: boolean): void {
     if (ps.counts[fi] === 0) return;
+    const s = this.store;
+    const src = ps.index;
     const pre = ps.preChanged[fi] !== null && ps.preChanged[fi].size > 0;
-    for (const [key, head] of this.tables[fi]) {
-      let h: Route | null = head;
-      let prev: Route | null = null;
-      let r: Route | null = head;
-      while (r !== null) {
-        const next: Route | null = r.next;
-        if (r.source === ps && (!staleOnly || r.flags & STALE)) {
-          if (pre) this.onRemoved(ps, fi, key, r.pathId);
-          h = this.unlink(fi, key, h!, prev, r);
+    for (const [key, first] of this.heads[fi]) {
+      let head = first;
+      let prev = NONE;
+      let id = head;
+      while (id !== NONE) {
+        const next = s.next[id];
+        if (s.src[id] === src && (!staleOnly || s.flags[id] & STALE)) {
+          if (pre) this.onRemoved(ps, fi, key, s.pathId[id]);
+          head = this.unlink(fi, key, head, prev, id);
         } else {
-          prev = r;
+          prev = id;
         }
-        r = next;
+        id = next;
       }
       if (ps.counts[fi] === 0) break;
     }
   }
 
   markStale(ps: PeerState, fi: number): void {
-    for (const head of this.tables[fi].values()) {
-      for (let r: Route | null = head; r !== null; r = r.next) {
-        if (r.source === ps) r.flags |= STALE;
-      }
-    }
+    for (const { id } of this.routes(fi, ps)) this.store.flags[id] |= STALE;
   }
 
   sweepStale(ps: PeerState): void {
@@ -217,39 +268,101 @@ export class LocRib {
     }
   }
 
-  decide(
-    fi: number,
-    key: PrefixKey,
-    head: Route | null,
-    oldBest: Route | null,
-    oldAttrs: RouteAttrs | undefined,
-    oldSig: string | null,
-  ): void {
-    const best = selectBest(head, this.opts);
-    if (best !== oldBest || (best !== null && best.attrs !== oldAttrs)) {
-      this.bestChanged(fi, key, head, oldSig);
-    } else if (this.trackChanges && head !== null && best !== null) {
-      const sig = nexthopSignature(head);
-      if (sig !== oldSig) this.emitChange(fi, key, head);
+  // --- deciding ------------------------------------------------------------------------------
+
+  /** Notes the prefix's best route, its attributes and next-hop signature before a change. */
+  private remember(head: number): void {
+    const best = this.bestIn(head);
+    this.oldBest = best;
+    this.oldAttrs = best === NONE ? null : this.store.attrs[best];
+    this.oldSig = this.trackChanges ? this.signature(head) : null;
+  }
+
+  /** Runs the decision over the list; writes BEST/MULTIPATH; returns the best id or NONE. */
+  private select(head: number): number {
+    if (head === NONE) return NONE;
+    const s = this.store;
+    if (s.next[head] === NONE) {
+      // One candidate: best when eligible (RFC 4271 §9.1.2.1), without building anything.
+      s.flags[head] &= ~SELECTED;
+      if (!s.attrs[head]!.reachable) return NONE;
+      s.flags[head] |= SELECTED;
+      return head;
+    }
+    const { routes, ids } = this.materialize(head);
+    const best = selectBest(routes[0], this.opts);
+    let bestId = NONE;
+    for (let i = 0; i < ids.length; i++) {
+      s.flags[ids[i]] = routes[i].flags;
+      if (routes[i] === best) bestId = ids[i];
+    }
+    return bestId;
+  }
+
+  /** A candidate list as decision.ts Route objects (a few, for a contested prefix only). */
+  private materialize(head: number): { routes: Route[]; ids: number[] } {
+    const s = this.store;
+    const routes: Route[] = [];
+    const ids: number[] = [];
+    for (let id = head; id !== NONE; id = s.next[id]) {
+      const r = new Route(this.source(id), s.pathId[id], s.attrs[id]!, null, s.flags[id]);
+      if (routes.length) routes[routes.length - 1].next = r;
+      routes.push(r);
+      ids.push(id);
+    }
+    return { routes, ids };
+  }
+
+  /** The ECMP next hops, best first, de-duplicated; [] for a local or missing best. */
+  nexthops(head: number): readonly string[] {
+    const s = this.store;
+    const best = this.bestIn(head);
+    if (best === NONE || this.source(best).local) return NO_NEXTHOPS;
+    let others = false;
+    for (let id = head; id !== NONE && !others; id = s.next[id]) {
+      others = id !== best && (s.flags[id] & MULTIPATH) !== 0;
+    }
+    // The common case, one path: the attribute set's shared one-element list, no new array.
+    if (!others) return s.attrs[best]!.nextHopList;
+    return multipathNexthops(this.materialize(head).routes[0]);
+  }
+
+  /** The selected next hops of a prefix as one comparable value (null: nothing selected). */
+  private signature(head: number): string | null {
+    if (head === NONE) return null;
+    const s = this.store;
+    const best = this.bestIn(head);
+    if (best === NONE) return null;
+    if (this.source(best).local) return '\0local';
+    if (s.next[head] === NONE) return s.attrs[best]!.nextHop;
+    return this.nexthops(head).join(',');
+  }
+
+  private decide(fi: number, key: PrefixKey, head: number): void {
+    const best = this.select(head);
+    if (best !== this.oldBest || (best !== NONE && this.store.attrs[best] !== this.oldAttrs)) {
+      this.bestChanged(fi, key, head);
+    } else if (this.trackChanges && best !== NONE) {
+      if (this.signature(head) !== this.oldSig) this.emitChange(fi, key, head);
     }
   }
 
-  bestChanged(fi: number, key: PrefixKey, head: Route | null, oldSig: string | null): void {
-    this.onBestChanged(fi, key, head);
-    if (this.trackChanges && nexthopSignature(head) !== oldSig) this.emitChange(fi, key, head);
+  private bestChanged(fi: number, key: PrefixKey, head: number): void {
+    this.onBestChanged(fi, key, head === NONE ? NONE : this.bestIn(head));
+    if (this.trackChanges && this.signature(head) !== this.oldSig) this.emitChange(fi, key, head);
   }
 
-  emitChange(fi: number, key: PrefixKey, head: Route | null): void {
-    const best = bestOf(head);
+  private emitChange(fi: number, key: PrefixKey, head: number): void {
+    const best = head === NONE ? NONE : this.bestIn(head);
     const family = FAMILIES[fi];
-    if (best === null) this.changes.push({ withdrawn: true, family, key });
+    if (best === NONE) this.changes.push({ withdrawn: true, family, key });
     else {
       this.changes.push({
         withdrawn: false,
         family,
         key,
-        nexthops: multipathNexthops(head),
-        local: best.source.local,
+        nexthops: this.nexthops(head),
+        local: this.source(best).local,
       });
     }
   }
@@ -258,45 +371,49 @@ export class LocRib {
   reresolve(): void {
     const changed = this.attrs.reresolve();
     if (changed.size === 0) return;
+    const s = this.store;
     for (let fi = 0; fi < 2; fi++) {
-      for (const [key, head] of this.tables[fi]) {
+      for (const [key, head] of this.heads[fi]) {
         let hit = false;
-        for (let r: Route | null = head; r !== null && !hit; r = r.next) hit = changed.has(r.attrs);
+        for (let id = head; id !== NONE && !hit; id = s.next[id]) hit = changed.has(s.attrs[id]!);
         if (!hit) continue;
         // The flags still describe the old decision: take the old state from them.
-        const oldBest = bestOf(head);
-        const oldSig = this.trackChanges ? nexthopSignature(head) : null;
-        this.decide(fi, key, head, oldBest, oldBest?.attrs, oldSig);
+        this.remember(head);
+        this.decide(fi, key, head);
       }
     }
   }
 
-  view(fi: number, key: PrefixKey, r: Route): RouteView {
+  // --- inspection ----------------------------------------------------------------------------
+
+  view(fi: number, key: PrefixKey, id: number): RouteView {
+    const s = this.store;
+    const a = s.attrs[id]!;
     return {
       prefix: keyToString(fi, key),
-      peer: (r.source as PeerState).id,
-      pathId: r.pathId,
-      attributes: r.attrs.attrs,
-      nextHop: r.attrs.nextHop,
-      best: (r.flags & BEST) !== 0,
-      multipath: (r.flags & MULTIPATH) !== 0,
-      stale: (r.flags & STALE) !== 0,
-      eligible: r.attrs.reachable,
-      learnedAt: (this.epochS + r.since) * 1000,
+      peer: this.source(id).id,
+      pathId: s.pathId[id],
+      attributes: a.attrs,
+      nextHop: a.nextHop,
+      best: (s.flags[id] & BEST) !== 0,
+      multipath: (s.flags[id] & MULTIPATH) !== 0,
+      stale: (s.flags[id] & STALE) !== 0,
+      eligible: a.reachable,
+      learnedAt: (this.epochS + s.since[id]) * 1000,
     };
   }
 
   *locRib(family: FamilyName): Generator<LocRibEntry> {
     const fi = familyIndex(family);
-    for (const [key, head] of this.tables[fi]) {
+    const s = this.store;
+    for (const [key, head] of this.heads[fi]) {
       const candidates: RouteView[] = [];
-      for (let r: Route | null = head; r !== null; r = r.next)
-        candidates.push(this.view(fi, key, r));
-      const best = bestOf(head);
+      for (let id = head; id !== NONE; id = s.next[id]) candidates.push(this.view(fi, key, id));
+      const best = this.bestIn(head);
       yield {
         prefix: keyToString(fi, key),
-        best: best ? this.view(fi, key, best) : null,
-        nexthops: best ? [...multipathNexthops(head)] : [],
+        best: best === NONE ? null : this.view(fi, key, best),
+        nexthops: best === NONE ? [] : [...this.nexthops(head)],
         candidates,
       };
     }

@@ -34,6 +34,8 @@ export class PeerState implements RibPeer, RouteSource, ExportSource, ExportTarg
   addressKey: string;
   routerId = '0.0.0.0';
   routerIdNum = 0;
+  /** The Loc-RIB's number for this source (route-store.ts keeps it per route). */
+  index = 0;
 
   up = false;
   facts: NegotiatedFacts | null = null;

@@ -10,13 +10,13 @@ import type { PathAttributes, PrefixList, UpdateMessage } from '../../protocol/t
 import type { CompiledPolicy } from '../policy/compile.js';
 import { AdjRibOut } from './adj-rib-out.js';
 import { AttrTable, RouteAttrs, copyWithout } from './attrs.js';
-import { Route, STALE, bestOf, type DecisionOptions } from './decision.js';
+import { STALE, type DecisionOptions } from './decision.js';
 import { exportAttributes, mayExport } from './export.js';
 import { PeerState } from './peer.js';
-import type { PrefixTable } from './v4-table.js';
 import {
   FAMILIES,
   LocRib,
+  NONE,
   familyIndex,
   keyToString,
   prefixText,
@@ -102,8 +102,6 @@ export class Rib implements RibApi {
   /** Interned attributes as exported (Adj-RIB-Out rows hold these). */
   private readonly outAttrs: AttrTable;
   private readonly loc: LocRib;
-  /** Loc-RIB per family (the LocRib's tables). */
-  private readonly tables: PrefixTable<PrefixKey, Route>[];
   private readonly peers = new Set<PeerState>();
   /** Established peers with an Adj-RIB-Out for the family. */
   private readonly outPeers: PeerState[][] = [[], []];
@@ -134,12 +132,11 @@ export class Rib implements RibApi {
       this.attrs,
       this.opts,
       options.onBestPathChanges !== undefined,
-      (fi, key, head) => this.markDirty(fi, key, head),
+      (fi, key, best) => this.markDirty(fi, key, best),
       (ps, fi, key, pathId) => this.setPre(ps.preChanged[fi], key, pathId, null),
     );
     this.now = options.now ?? Date.now;
     this.loc.epochS = Math.floor(this.now() / 1000);
-    this.tables = this.loc.tables;
     this.onChanges = options.onBestPathChanges;
     this.onMaxPrefix = options.onMaxPrefix;
     this.localPeer = new PeerState(
@@ -148,6 +145,7 @@ export class Rib implements RibApi {
     );
     this.localPeer.setRouterId(options.routerId);
     this.localPeer.up = true;
+    this.loc.addSource(this.localPeer);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -160,6 +158,7 @@ export class Rib implements RibApi {
     const ps = new PeerState(config);
     this.applyConfig(ps, config);
     this.peers.add(ps);
+    this.loc.addSource(ps);
     return ps;
   }
 
@@ -182,6 +181,7 @@ export class Rib implements RibApi {
       this.dropPre(ps, fi, 'all');
     }
     this.peers.delete(ps);
+    this.loc.removeSource(ps);
     this.endOp();
   }
 
@@ -211,7 +211,7 @@ export class Rib implements RibApi {
       }
       if (!facts.families.includes(fam)) continue;
       const out = new AdjRibOut(fi === 0 ? 1 : 2, facts.addPath[fam]?.send ?? false);
-      out.cursor = this.tables[fi].keys();
+      out.cursor = this.loc.heads[fi].keys();
       ps.out[fi] = out;
       this.outPeers[fi].push(ps);
     }
@@ -295,7 +295,7 @@ export class Rib implements RibApi {
     const out = ps.out[fi];
     if (!out) return;
     // RFC 2918 §4: re-advertise the Adj-RIB-Out for the family.
-    out.cursor = this.tables[fi].keys();
+    out.cursor = this.loc.heads[fi].keys();
     out.cursorForce = true;
     ps.pending = true;
     this.pendingPeers.add(ps);
@@ -312,12 +312,12 @@ export class Rib implements RibApi {
       // wait for the peer to send them again.
       const changed = ps.preChanged[fi];
       const work: { key: PrefixKey; pathId: number; base: RouteAttrs }[] = [];
-      for (const [key, head] of this.tables[fi]) {
-        for (let r: Route | null = head; r !== null; r = r.next) {
-          if (r.source !== ps || r.flags & STALE) continue;
-          const base = changed?.get(preKey(key, r.pathId)) ?? r.attrs;
-          work.push({ key, pathId: r.pathId, base });
-        }
+      const store = this.loc.store;
+      for (const { key, id } of this.loc.routes(fi, ps)) {
+        if (store.flags[id] & STALE) continue;
+        const pathId = store.pathId[id];
+        const base = changed?.get(preKey(key, pathId)) ?? store.attrs[id]!;
+        work.push({ key, pathId, base });
       }
       for (const [pk, base] of ps.preRejected[fi] ?? []) {
         const { key, pathId } = fromPreKey(fi, pk);
@@ -336,7 +336,7 @@ export class Rib implements RibApi {
     ps.exportCache = new WeakMap();
     for (let fi = 0; fi < 2; fi++) {
       const out = ps.out[fi];
-      if (out && out.cursor === null) out.cursor = this.tables[fi].keys();
+      if (out && out.cursor === null) out.cursor = this.loc.heads[fi].keys();
     }
     ps.pending = true;
     this.pendingPeers.add(ps);
@@ -519,16 +519,16 @@ export class Rib implements RibApi {
   }
 
   /** Loc-RIB's best path for a prefix changed: queue it for every peer that may care. */
-  private markDirty(fi: number, key: PrefixKey, head: Route | null): void {
+  private markDirty(fi: number, key: PrefixKey, best: number): void {
     const peers = this.outPeers[fi];
     if (peers.length) {
-      const best = bestOf(head);
+      const source = best === NONE ? null : this.loc.source(best);
       for (let i = 0; i < peers.length; i++) {
         const p = peers[i];
         const out = p.out[fi]!;
         // Nothing to do for a peer that will get nothing and holds nothing (e.g. the source of
         // a full table): skipping it keeps its to-do empty.
-        if ((best === null || best.source === p) && out.sent.get(key) === undefined) continue;
+        if ((source === null || source === p) && out.sent.get(key) === undefined) continue;
         out.dirty.add(key);
         if (!p.pending) {
           p.pending = true;
@@ -571,22 +571,21 @@ export class Rib implements RibApi {
 
   /** What peer `ps` should hold for a prefix now (interned in outAttrs), or null. */
   private wanted(ps: PeerState, fi: number, key: PrefixKey): RouteAttrs | null {
-    const head = this.tables[fi].get(key);
-    if (head === undefined) return null;
-    const best = bestOf(head);
-    if (best === null) return null;
-    const src = best.source as PeerState;
+    const best = this.loc.best(fi, key);
+    if (best === NONE) return null;
+    const src = this.loc.source(best);
     // Never back to the peer it came from.
     if (src === ps) return null;
-    if (!mayExport(src, best.attrs, ps)) return null;
-    let bySrc = ps.exportCache.get(best.attrs);
+    const attrs = this.loc.attrsOf(best);
+    if (!mayExport(src, attrs, ps)) return null;
+    let bySrc = ps.exportCache.get(attrs);
     if (bySrc === undefined) {
       bySrc = new Map();
-      ps.exportCache.set(best.attrs, bySrc);
+      ps.exportCache.set(attrs, bySrc);
     }
     let out = bySrc.get(src);
     if (out === undefined) {
-      const pa = exportAttributes(src, best.attrs, ps, ps.selfAddress(fi), this.clusterId);
+      const pa = exportAttributes(src, attrs, ps, ps.selfAddress(fi), this.clusterId);
       out = pa === null ? null : this.outAttrs.intern(fi === 0 ? 1 : 2, pa);
       if (pa === null && !ps.warnedNoSelf[fi]) {
         ps.warnedNoSelf[fi] = true;
@@ -772,15 +771,10 @@ export class Rib implements RibApi {
         eligible: a.reachable,
         learnedAt: 0,
       });
-      for (const [key, head] of this.tables[fi]) {
-        for (let r: Route | null = head; r !== null; r = r.next) {
-          if (r.source !== ps) continue;
-          const a = changed?.get(preKey(key, r.pathId)) ?? r.attrs;
-          yield {
-            ...plain(key, r.pathId, a, (r.flags & STALE) !== 0),
-            learnedAt: this.loc.view(fi, key, r).learnedAt,
-          };
-        }
+      for (const { key, id } of this.loc.routes(fi, ps)) {
+        const post = this.loc.view(fi, key, id);
+        const a = changed?.get(preKey(key, post.pathId)) ?? this.loc.attrsOf(id);
+        yield { ...plain(key, post.pathId, a, post.stale), learnedAt: post.learnedAt };
       }
       for (const [pk, a] of ps.preRejected[fi] ?? []) {
         const { key, pathId } = fromPreKey(fi, pk);
@@ -788,11 +782,7 @@ export class Rib implements RibApi {
       }
       return;
     }
-    for (const [key, head] of this.tables[fi]) {
-      for (let r: Route | null = head; r !== null; r = r.next) {
-        if (r.source === ps) yield this.loc.view(fi, key, r);
-      }
-    }
+    for (const { key, id } of this.loc.routes(fi, ps)) yield this.loc.view(fi, key, id);
   }
 
   /** What the peer holds from us (as sent). */
@@ -813,7 +803,7 @@ export class Rib implements RibApi {
     peers: number;
   } {
     return {
-      prefixes: [this.tables[0].size, this.tables[1].size],
+      prefixes: [this.loc.heads[0].size, this.loc.heads[1].size],
       attributeSets: this.attrs.size,
       exportedSets: this.outAttrs.size,
       peers: this.peers.size,

@@ -1,11 +1,12 @@
-// An open-addressing hash table from IPv4 prefix keys (address * 64 + length) to the head of a
-// prefix's route list: keys in a Float64Array, values in a packed array, no boxed number or map
-// entry per prefix. Map-like surface (get/set/delete/size/iteration) for the RIB's tables.
-// No BGP logic here.
+// Prefix tables without a boxed number or map entry per prefix: `V4IntTable`, an open-addressing
+// hash from IPv4 prefix keys (address * 64 + length) to small integers, in a Float64Array and an
+// Int32Array; `V4Table<V>`, the same with object values. No BGP logic here.
 
 const EMPTY = -1;
 const TOMBSTONE = -2;
 const MIN_BITS = 10;
+/** What `IntTable.get` returns for a key that is not there. */
+export const ABSENT = -1;
 
 let seedCounter = 0x2545f491;
 function nextSeed(): number {
@@ -13,7 +14,7 @@ function nextSeed(): number {
   return seedCounter;
 }
 
-/** The subset of Map the RIB uses, so IPv4 (this class) and IPv6 (a Map) tables look alike. */
+/** The subset of Map the RIB uses, so IPv4 and IPv6 (a Map) tables look alike. */
 export interface PrefixTable<K, V> {
   readonly size: number;
   get(key: K): V | undefined;
@@ -24,45 +25,56 @@ export interface PrefixTable<K, V> {
   [Symbol.iterator](): Iterator<[K, V]>;
 }
 
-export class V4Table<V> implements PrefixTable<number, V> {
+/** A table from prefix keys to non-negative integers; `get` answers ABSENT for a missing key. */
+export interface IntTable<K> {
+  readonly size: number;
+  get(key: K): number;
+  set(key: K, value: number): void;
+  delete(key: K): boolean;
+  keys(): Iterator<K>;
+  [Symbol.iterator](): Iterator<[K, number]>;
+}
+
+export class V4IntTable implements IntTable<number> {
   private bits = MIN_BITS;
   private mask = (1 << MIN_BITS) - 1;
   private keysArr = new Float64Array(1 << MIN_BITS).fill(EMPTY);
-  private vals: (V | null)[] = new Array<V | null>(1 << MIN_BITS).fill(null);
+  private vals = new Int32Array(1 << MIN_BITS);
   private used = 0; // live + tombstones
   private live = 0;
   /** Bumped on every rehash: running iterators restart (they may then repeat keys, never miss). */
   private version = 0;
-
-  get size(): number {
-    return this.live;
-  }
-
   /**
    * Each table (and each rehash) hashes with its own seed: filling one table while walking
    * another in slot order would otherwise pile keys into a few long probe runs.
    */
   private seed = nextSeed();
 
+  get size(): number {
+    return this.live;
+  }
+
   private slot(key: number): number {
-    // The murmur3 finaliser over the address, the length and the seed.
-    let h = ((key / 64) >>> 0) ^ Math.imul(key % 64, 0x27d4eb2f) ^ this.seed;
+    // The murmur3 finaliser over the address, the length and the seed. The key is split with a
+    // division, not `%`: a floating-point remainder is a slow library call.
+    const addr = Math.floor(key / 64);
+    let h = (addr >>> 0) ^ Math.imul(key - addr * 64, 0x27d4eb2f) ^ this.seed;
     h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
     h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
     return (h ^ (h >>> 16)) >>> (32 - this.bits);
   }
 
-  get(key: number): V | undefined {
+  get(key: number): number {
     const keys = this.keysArr;
     const mask = this.mask;
     for (let i = this.slot(key); ; i = (i + 1) & mask) {
       const k = keys[i];
-      if (k === key) return this.vals[i] as V;
-      if (k === EMPTY) return undefined;
+      if (k === key) return this.vals[i];
+      if (k === EMPTY) return ABSENT;
     }
   }
 
-  set(key: number, value: V): this {
+  set(key: number, value: number): void {
     const keys = this.keysArr;
     const mask = this.mask;
     let free = -1;
@@ -70,7 +82,7 @@ export class V4Table<V> implements PrefixTable<number, V> {
       const k = keys[i];
       if (k === key) {
         this.vals[i] = value;
-        return this;
+        return;
       }
       if (k === TOMBSTONE) {
         if (free < 0) free = i;
@@ -87,7 +99,6 @@ export class V4Table<V> implements PrefixTable<number, V> {
     this.live++;
     if (this.used * 4 > (mask + 1) * 3)
       this.rehash(this.live * 2 > mask + 1 ? this.bits + 1 : this.bits);
-    return this;
   }
 
   delete(key: number): boolean {
@@ -97,7 +108,6 @@ export class V4Table<V> implements PrefixTable<number, V> {
       const k = keys[i];
       if (k === key) {
         keys[i] = TOMBSTONE;
-        this.vals[i] = null;
         this.live--;
         // Mostly tombstones: rebuild smaller so probes stay short (running iterators restart).
         if (this.bits > MIN_BITS && this.live * 8 < mask + 1) this.rehash(this.bits - 2);
@@ -114,7 +124,7 @@ export class V4Table<V> implements PrefixTable<number, V> {
     const cap = 1 << this.bits;
     this.mask = cap - 1;
     this.keysArr = new Float64Array(cap).fill(EMPTY);
-    this.vals = new Array<V | null>(cap).fill(null);
+    this.vals = new Int32Array(cap);
     this.used = 0;
     this.live = 0;
     this.version++;
@@ -133,8 +143,8 @@ export class V4Table<V> implements PrefixTable<number, V> {
     }
   }
 
-  /** Live iteration: deletions during it are safe; a rehash (growth) restarts it. */
-  *entries(): Generator<[number, V]> {
+  /** Live iteration: deletions during it are safe; a rehash restarts it. */
+  *entries(): Generator<[number, number]> {
     let version = this.version;
     for (let i = 0; ; i++) {
       // Checked before the bound: a rehash may have made the array shorter than `i`.
@@ -145,7 +155,7 @@ export class V4Table<V> implements PrefixTable<number, V> {
       }
       if (i >= this.keysArr.length) break;
       const k = this.keysArr[i];
-      if (k >= 0) yield [k, this.vals[i] as V];
+      if (k >= 0) yield [k, this.vals[i]];
     }
   }
 
@@ -153,8 +163,93 @@ export class V4Table<V> implements PrefixTable<number, V> {
     for (const [k] of this.entries()) yield k;
   }
 
+  [Symbol.iterator](): Generator<[number, number]> {
+    return this.entries();
+  }
+}
+
+/** IPv6 keys (canonical text) in a Map, behind the same surface as V4IntTable. */
+export class TextIntTable implements IntTable<string> {
+  private readonly map = new Map<string, number>();
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  get(key: string): number {
+    return this.map.get(key) ?? ABSENT;
+  }
+
+  set(key: string, value: number): void {
+    this.map.set(key, value);
+  }
+
+  delete(key: string): boolean {
+    return this.map.delete(key);
+  }
+
+  keys(): Iterator<string> {
+    return this.map.keys();
+  }
+
+  [Symbol.iterator](): Iterator<[string, number]> {
+    return this.map.entries();
+  }
+}
+
+/**
+ * IPv4 keys to object values: the keys in a V4IntTable whose integers index a value array
+ * (freed cells are reused), so the hash itself holds no pointers.
+ */
+export class V4Table<V> implements PrefixTable<number, V> {
+  private readonly index = new V4IntTable();
+  private readonly cells: (V | undefined)[] = [];
+  private readonly free: number[] = [];
+
+  get size(): number {
+    return this.index.size;
+  }
+
+  get(key: number): V | undefined {
+    const at = this.index.get(key);
+    return at === ABSENT ? undefined : this.cells[at];
+  }
+
+  set(key: number, value: V): this {
+    const at = this.index.get(key);
+    if (at !== ABSENT) {
+      this.cells[at] = value;
+      return this;
+    }
+    const cell = this.free.length ? this.free.pop()! : this.cells.length;
+    this.cells[cell] = value;
+    this.index.set(key, cell);
+    return this;
+  }
+
+  delete(key: number): boolean {
+    const at = this.index.get(key);
+    if (at === ABSENT) return false;
+    this.index.delete(key);
+    this.cells[at] = undefined;
+    this.free.push(at);
+    if (this.index.size === 0) {
+      this.cells.length = 0;
+      this.free.length = 0;
+    }
+    return true;
+  }
+
+  *entries(): Generator<[number, V]> {
+    for (const [k, at] of this.index.entries()) yield [k, this.cells[at] as V];
+  }
+
+  keys(): Generator<number> {
+    return this.index.keys();
+  }
+
   *values(): Generator<V> {
-    for (const [, v] of this.entries()) yield v;
+    for (const [, at] of this.index.entries()) yield this.cells[at] as V;
   }
 
   [Symbol.iterator](): Generator<[number, V]> {

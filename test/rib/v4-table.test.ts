@@ -3,7 +3,9 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { v4Key } from '../../protocol/prefix.js';
-import { V4Table } from '../../src/rib/v4-table.js';
+import { ABSENT, V4IntTable, V4Table } from '../../src/rib/v4-table.js';
+import { NONE, RouteStore } from '../../src/rib/route-store.js';
+import { RouteAttrs } from '../../src/rib/attrs.js';
 
 const keyArb = fc
   .tuple(fc.nat(3000), fc.constantFrom(0, 8, 24, 26, 32))
@@ -65,4 +67,50 @@ t.test('deleting everything while iterating (the table shrinks under the iterato
     t.equal(seen.size, n, `${n}: every key visited`);
     t.equal(table.size, 0, `${n}: nothing left`);
   }
+});
+
+t.test('the integer table: same contents as a Map, ABSENT for a missing key', async (t) => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.boolean(), keyArb, fc.nat(2 ** 31 - 1)), { maxLength: 3000 }),
+      (ops) => {
+        const table = new V4IntTable();
+        const model = new Map<number, number>();
+        for (const [add, k, v] of ops) {
+          if (add) {
+            table.set(k, v);
+            model.set(k, v);
+          } else if (table.delete(k) !== model.delete(k)) return false;
+        }
+        if (table.size !== model.size) return false;
+        for (const [k, v] of model) if (table.get(k) !== v) return false;
+        for (const [, k] of ops) if (!model.has(k) && table.get(k) !== ABSENT) return false;
+        const seen = new Map(table);
+        return seen.size === model.size && [...model].every(([k, v]) => seen.get(k) === v);
+      },
+    ),
+    { numRuns: 100 },
+  );
+  t.pass('matches');
+});
+
+t.test('the route store reuses freed ids, grows, and starts over when empty', async (t) => {
+  const store = new RouteStore();
+  const a = new RouteAttrs('k', 1, { origin: 0, nextHop: '192.0.2.1' }, '192.0.2.1');
+  const ids = Array.from({ length: 5000 }, (_, i) => store.alloc(i % 7, i, a, i * 3));
+  t.equal(new Set(ids).size, 5000, 'distinct ids across growth');
+  t.ok(
+    ids.every((id, i) => store.pathId[id] === i && store.src[id] === i % 7),
+    'fields kept across growth',
+  );
+  t.ok(ids.every((id, i) => store.since[id] === i * 3 && store.next[id] === NONE));
+  store.free(ids[10]);
+  store.free(ids[20]);
+  t.equal(store.size, 4998);
+  const again = [store.alloc(1, 1, a, 0), store.alloc(2, 2, a, 0)];
+  t.same(again.sort(), [ids[10], ids[20]].sort(), 'freed ids are handed out again');
+  for (const id of ids) store.free(id);
+  t.equal(store.size, 0);
+  t.equal(store.src.length, 1024, 'an empty store gives its columns back');
+  t.equal(store.alloc(3, 3, a, 0), 0, 'and numbers from 0 again');
 });
