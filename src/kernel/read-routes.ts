@@ -47,6 +47,23 @@ interface Known {
 export class ShapeTextCache {
   private byHash = new Map<number, Known[]>();
   private count = 0;
+  /** The shapes matched last, most recent first (a table usually has a handful). */
+  private recent: Known[] = [];
+
+  /** A recent shape whose text before `dst` matches the object starting at `start`. */
+  recentMatch(text: string, start: number): Known | null {
+    for (const k of this.recent) if (text.startsWith(k.head, start)) return k;
+    return null;
+  }
+
+  private touch(k: Known): void {
+    const r = this.recent;
+    if (r[0] === k) return;
+    const at = r.indexOf(k);
+    if (at !== -1) r.splice(at, 1);
+    r.unshift(k);
+    if (r.length > 4) r.pop();
+  }
 
   find(
     text: string,
@@ -65,6 +82,7 @@ export class ShapeTextCache {
         text.startsWith(k.head, start) &&
         text.startsWith(k.tail, dstEnd)
       ) {
+        this.touch(k);
         return k.shape;
       }
     }
@@ -75,6 +93,7 @@ export class ShapeTextCache {
     // Distinct shapes are few (one per next-hop set); a flood of odd ones must not grow this.
     if (this.count > 65536) {
       this.byHash.clear();
+      this.recent = [];
       this.count = 0;
     }
     const list = this.byHash.get(h);
@@ -82,6 +101,7 @@ export class ShapeTextCache {
     if (list === undefined) this.byHash.set(h, [k]);
     else list.push(k);
     this.count++;
+    this.touch(k);
   }
 }
 
@@ -109,6 +129,22 @@ export function scanRoutes(
   for (;;) {
     if (text.charCodeAt(i) !== 123) return `expected an object at offset ${i}`;
     const start = i;
+    // Fast path: the route has the same text as a recent one but for its dst value, checked
+    // with two native compares and no loop over its characters.
+    const known = cache.recentMatch(text, start);
+    if (known !== null) {
+      const dstStart = start + known.head.length;
+      const dstEnd = text.indexOf('"', dstStart);
+      if (dstEnd !== -1 && text.startsWith(known.tail, dstEnd)) {
+        addRoute(text, family, dstStart, dstEnd, known.shape, out);
+        i = skipWs(text, dstEnd + known.tail.length);
+        const c = text.charCodeAt(i);
+        if (c === 93) return null;
+        if (c !== 44) return `expected , or ] at offset ${i}`;
+        i = skipWs(text, i + 1);
+        continue;
+      }
+    }
     // One pass over the object: find its end and the span of its top-level "dst" string, and
     // hash every character outside that span (FNV-1a).
     let h = 0x811c9dc5;
@@ -172,23 +208,34 @@ export function scanRoutes(
         shape = shapes.intern(parseJsonRoute(j, family));
         cache.add(h, copyOf(text, start, dstStart), copyOf(text, dstEnd, end), shape);
       }
-      if (family === 4) {
-        let key = parseV4Key(text, dstStart, dstEnd);
-        if (key < 0 && dstEnd - dstStart === 7 && text.startsWith('default', dstStart)) key = 0;
-        if (key >= 0) out.addV4(key, shape);
-      } else {
-        const p = canonicalPrefix(text.slice(dstStart, dstEnd), 6);
-        if (p !== null) {
-          out.v6Texts.push(p);
-          out.v6Shapes.push(shape);
-        }
-      }
+      addRoute(text, family, dstStart, dstEnd, shape, out);
     }
     i = skipWs(text, i);
     const c = text.charCodeAt(i);
     if (c === 93) return null;
     if (c !== 44) return `expected , or ] at offset ${i}`;
     i = skipWs(text, i + 1);
+  }
+}
+
+function addRoute(
+  text: string,
+  family: Family,
+  dstStart: number,
+  dstEnd: number,
+  shape: number,
+  out: RouteRead,
+): void {
+  if (family === 4) {
+    let key = parseV4Key(text, dstStart, dstEnd);
+    if (key < 0 && dstEnd - dstStart === 7 && text.startsWith('default', dstStart)) key = 0;
+    if (key >= 0) out.addV4(key, shape);
+  } else {
+    const p = canonicalPrefix(text.slice(dstStart, dstEnd), 6);
+    if (p !== null) {
+      out.v6Texts.push(p);
+      out.v6Shapes.push(shape);
+    }
   }
 }
 
