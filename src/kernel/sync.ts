@@ -652,6 +652,21 @@ export class KernelSync {
     }, delayMs);
   }
 
+  /**
+   * After big batches ran with the monitor paused: once no change is queued, watch again and
+   * verify the table once, a little later. While a large install keeps streaming in, the
+   * monitor stays paused across passes (no restart and no re-read per pass).
+   */
+  private resumeMonitor(): void {
+    if (!this.monitorPaused || this.stopped) return;
+    if (this.dirtyList.length > 0 || this.pendingTable !== null || this.fullPending !== null) {
+      return;
+    }
+    this.monitorPaused = false;
+    this.startMonitor();
+    this.requestFull('drift', VERIFY_AFTER_PAUSE_MS);
+  }
+
   private armPeriodic(): void {
     this.clearTimer('resyncTimer');
     if (this.stopped || this.resyncIntervalMs <= 0 || !this.isConverged) return;
@@ -667,6 +682,7 @@ export class KernelSync {
     this.loopDone = this.loop().finally(() => {
       this.working = false;
       this.compactIfSparse();
+      this.resumeMonitor();
       this.drainMonitorQueue();
       if (this.isIdle()) for (const w of this.idleWaiters.splice(0)) w();
       else if (
@@ -966,6 +982,9 @@ export class KernelSync {
       this.armPeriodic();
       return;
     }
+    // This read covers any delayed verification or drift check asked for before it.
+    this.clearTimer('driftTimer');
+    this.fullDeferrals = 0;
     const drift: DriftEntry[] = [];
     const changed = this.adopt(fresh, drift);
     if (changed > 0) {
@@ -1004,13 +1023,6 @@ export class KernelSync {
     };
     if (count > 0) {
       const out = await batch.finish();
-      if (this.monitorPaused) {
-        this.monitorPaused = false;
-        if (!this.stopped) {
-          this.startMonitor();
-          this.requestFull('drift', VERIFY_AFTER_PAUSE_MS);
-        }
-      }
       const now = this.clock.now();
       const logged: { prefix: string; error: string; line: string }[] = [];
       const s = this.store;

@@ -235,3 +235,31 @@ t.test('a full withdrawal by number empties the kernel and the state', async (t)
   t.equal(ip.routes.size, 0);
   await sync.stop();
 });
+
+t.test(
+  'a large install over several passes keeps the monitor paused and verifies once',
+  async (t) => {
+    const { ip, clock, sync } = await started({ monitorPauseOps: 3 });
+    const monitors = () => ip.calls.filter((c) => c.args[0] === 'monitor').length;
+    const reads = () =>
+      ip.calls.filter((c) => c.args.join(' ') === '-json route show table main proto bgp').length;
+    const m0 = monitors();
+    const r0 = reads();
+    const key = (i: number) => v4PrefixKey((10 * 256 + 50) * 65536 + i * 256, 24);
+    // More changes arrive while each pass is applied (from its reconcile event): three passes.
+    let pass = 0;
+    sync.on('reconcile', () => {
+      pass++;
+      if (pass < 3) for (let i = 0; i < 5; i++) sync.update(key(pass * 5 + i), NH);
+    });
+    for (let i = 0; i < 5; i++) sync.update(key(i), NH);
+    await settleSync(clock, sync);
+    t.equal(pass, 3, 'three passes');
+    t.equal(ip.routes.size, 15);
+    t.equal(monitors(), m0 + 1, 'the monitor restarted once, after the last pass');
+    t.equal(ip.monitorCount, 1, 'and it is running');
+    await settleSync(clock, sync, 5000);
+    t.equal(reads(), r0 + 1, 'one verification read at the end');
+    await sync.stop();
+  },
+);
