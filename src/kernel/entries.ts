@@ -34,7 +34,7 @@ export class EntryStore {
   top = 0;
   private live = 0;
   private freeSlots: number[] = [];
-  private v4 = new V4Index();
+  private v4 = new V4Index(this.keyNum);
   private v6 = new Map<string, number>();
   private v6Text = new Map<number, string>();
 
@@ -54,8 +54,21 @@ export class EntryStore {
     const i = this.alloc();
     this.keyNum[i] = key;
     this.flags[i] = F_LIVE;
-    this.v4.set(key, i);
+    this.v4.add(i);
     return i;
+  }
+
+  /** The entry of an IPv4 key, created when new (one hash probe for both). */
+  findOrAddV4(key: number): number {
+    const i = this.alloc();
+    this.keyNum[i] = key;
+    const found = this.v4.getOrAdd(key, i);
+    if (found < 0) {
+      this.flags[i] = F_LIVE;
+      return i;
+    }
+    this.unalloc(i);
+    return found;
   }
 
   addV6(text: string): number {
@@ -76,6 +89,7 @@ export class EntryStore {
       this.v6Text.delete(i);
     } else this.v4.delete(this.keyNum[i]);
     this.flags[i] = 0;
+    this.keyNum[i] = -1;
     this.nh[i] = 0;
     this.act[i] = 0;
     this.live--;
@@ -117,6 +131,7 @@ export class EntryStore {
     const flags = new Uint8Array(cap);
     const v6Text = new Map<number, string>();
     this.v4.clear();
+    this.v4.attach(keyNum);
     this.v6.clear();
     for (let i = 0; i < this.top; i++) {
       const j = map[i];
@@ -129,7 +144,7 @@ export class EntryStore {
         const text = this.v6Text.get(i) ?? '';
         v6Text.set(j, text);
         this.v6.set(text, j);
-      } else this.v4.set(keyNum[j], j);
+      } else this.v4.add(j);
     }
     this.keyNum = keyNum;
     this.nh = nh;
@@ -151,6 +166,7 @@ export class EntryStore {
     this.live = 0;
     this.freeSlots = [];
     this.v4.clear();
+    this.v4.attach(this.keyNum);
     this.v6.clear();
     this.v6Text.clear();
   }
@@ -161,6 +177,14 @@ export class EntryStore {
     if (reuse !== undefined) return reuse;
     if (this.top === this.flags.length) this.grow(this.top * 2);
     return this.top++;
+  }
+
+  /** Gives back the slot alloc() just handed out (nothing was stored in it). */
+  private unalloc(i: number): void {
+    this.live--;
+    this.keyNum[i] = -1;
+    if (i === this.top - 1) this.top--;
+    else this.freeSlots.push(i);
   }
 
   private grow(cap: number): void {
@@ -176,6 +200,7 @@ export class EntryStore {
     this.nh = nh;
     this.act = act;
     this.flags = flags;
+    this.v4.attach(keyNum);
   }
 }
 

@@ -352,9 +352,7 @@ export class KernelSync {
   /** The entry of a parsed prefix, created when new. */
   private entryOf(p: Prefix): number {
     if (p.family === 4) {
-      const key = Number(p.value) * 64 + p.len;
-      const i = this.store.findV4(key);
-      return i >= 0 ? i : this.store.addV4(key);
+      return this.store.findOrAddV4(Number(p.value) * 64 + p.len);
     }
     // The same canonical text iproute2 prints, so desired and actual keys meet.
     const a = formatAddr({ family: 6, value: p.value });
@@ -413,21 +411,16 @@ export class KernelSync {
   ): number {
     let i: number;
     if (typeof prefix === 'number') {
-      i = this.store.findV4(prefix);
-      if (i < 0) {
-        if (!isV4PrefixKey(prefix)) {
-          this.invalid.set(String(prefix), 'invalid prefix: not an IPv4 prefix key');
-          return -1;
-        }
-        i = this.store.addV4(prefix);
+      if (!isV4PrefixKey(prefix)) {
+        this.invalid.set(String(prefix), 'invalid prefix: not an IPv4 prefix key');
+        return -1;
       }
+      i = this.store.findOrAddV4(prefix);
     } else {
-      // Canonical IPv4 input (the usual case) finds its entry without allocating.
+      // IPv4 input (the usual case) finds its entry without allocating.
       const key = parseV4Key(prefix);
-      if (key >= 0) {
-        i = this.store.findV4(key);
-        if (i < 0) i = this.store.addV4(key);
-      } else {
+      if (key >= 0) i = this.store.findOrAddV4(key);
+      else {
         i = this.store.findV6(prefix);
         if (i < 0) {
           const p = parsePrefix(prefix, prefix.includes(':') ? 6 : 4);
@@ -931,9 +924,7 @@ export class KernelSync {
     };
     this.clearFlag(F_READ);
     for (let k = 0; k < fresh.v4Count; k++) {
-      const key = fresh.v4Keys[k];
-      let i = s.findV4(key);
-      if (i < 0) i = s.addV4(key);
+      const i = s.findOrAddV4(fresh.v4Keys[k]);
       const shape = fresh.v4Shapes[k];
       if (s.act[i] !== shape) {
         note(i, s.act[i], shape);
