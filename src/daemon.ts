@@ -36,7 +36,7 @@ import {
   type NodeIdentity,
 } from './node/index.js';
 import { compilePolicies, type CompiledPolicy } from './policy/index.js';
-import { Rib, parsePrefixKey, prefixText } from './rib/rib.js';
+import { Rib, parsePrefixKey } from './rib/rib.js';
 import type { BestPathChange, MaxPrefixEvent, PrefixKey } from './rib/types.js';
 import { Listener } from './session/listener.js';
 import { systemClock, type Clock } from './session/timers.js';
@@ -225,12 +225,13 @@ export class Daemon {
 
   private toKernel(changes: BestPathChange[]): void {
     if (this.stopping) return;
+    // The RIB's IPv4 key (address * 64 + length) is the kernel sync's numeric prefix form.
     for (const c of changes) {
       if (c.withdrawn) {
-        if (!this.ownKeys.has(c.key)) this.kernel.update(prefixText(c.key), null);
+        if (!this.ownKeys.has(c.key)) this.kernel.update(c.key, null);
         continue;
       }
-      if (!c.local) this.kernel.update(prefixText(c.key), c.nexthops);
+      if (!c.local) this.kernel.update(c.key, c.nexthops);
     }
   }
 

@@ -294,8 +294,15 @@ export class Rib implements RibApi {
     const fi = familyIndex(family);
     const out = ps.out[fi];
     if (!out) return;
-    // RFC 2918 §4: re-advertise the Adj-RIB-Out for the family.
-    out.cursor = this.loc.heads[fi].keys();
+    // RFC 2918 §4: re-advertise the Adj-RIB-Out for the family. The Adj-RIB-Out is kept as
+    // state and pending changes are queued on top of it, so walking what was sent is enough
+    // (and cheap toward a peer that gets a few blocks from a full table). A walk of Loc-RIB
+    // already under way (initial table, soft reset out) starts over instead, resending all.
+    // The walk is over a copy of the keys: what the queued changes add is not sent twice.
+    out.cursor =
+      out.cursor === null
+        ? Array.from(out.sent, ([key]) => key).values()
+        : this.loc.heads[fi].keys();
     out.cursorForce = true;
     ps.pending = true;
     this.pendingPeers.add(ps);

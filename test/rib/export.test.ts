@@ -361,6 +361,33 @@ t.test('ROUTE-REFRESH re-sends the Adj-RIB-Out', async (t) => {
   ]);
 });
 
+t.test('ROUTE-REFRESH answered from the Adj-RIB-Out keeps pending changes', async (t) => {
+  const { rib, timers } = makeRib();
+  rib.originate('10.244.7.0/26');
+  rib.originate('10.244.8.0/26');
+  const p = rib.registerPeer({
+    id: 'n',
+    address: '10.0.0.6',
+    asn: 65000,
+    localAsn: 65000,
+    mraiMs: 100,
+  });
+  const sink = new RecordingSink();
+  rib.established(p, facts('10.0.0.6', '10.0.0.1'), sink);
+  sink.clear();
+  // Changes queued behind the MRAI timer when the refresh arrives.
+  rib.originate('10.244.9.0/26');
+  rib.withdrawOriginated('10.244.7.0/26');
+  rib.routeRefresh(p, 'ipv4-unicast');
+  timers.advance(100);
+  t.same(sink.announced().sort(), ['10.244.8.0/26', '10.244.9.0/26'], 'held and new routes');
+  t.same(sink.withdrawn(), ['10.244.7.0/26'], 'the withdrawal is not lost');
+  t.same([...rib.adjRibOut(p, 'ipv4-unicast')].map((r) => r.prefix).sort(), [
+    '10.244.8.0/26',
+    '10.244.9.0/26',
+  ]);
+});
+
 t.test('ADD-PATH send: outbound prefixes carry a path id', async (t) => {
   const { rib } = makeRib();
   rib.originate('10.244.7.0/26');
