@@ -263,3 +263,33 @@ t.test(
     await sync.stop();
   },
 );
+
+t.test('after most prefixes go, the rest keep their state (entries are compacted)', async (t) => {
+  const { ip, clock, sync } = await started();
+  const n = 6000;
+  const key = (i: number) => v4PrefixKey((10 * 256 + 60) * 65536 + i * 64, 26);
+  for (let i = 0; i < n; i++) sync.update(key(i), NH);
+  sync.setOwnBlocks(['10.244.118.192/26']);
+  await settleSync(clock, sync);
+  t.equal(ip.routes.size, n + 1);
+  // Withdraw all but every tenth.
+  for (let i = 0; i < n; i++) if (i % 10 !== 0) sync.update(key(i), null);
+  await settleSync(clock, sync);
+  t.equal(ip.routes.size, n / 10 + 1);
+  let installed = 0;
+  for (let i = 0; i < n; i += 10)
+    if (sync.routeStatus(formatV4PrefixKey(key(i)))?.installed) installed++;
+  t.equal(installed, n / 10, 'every kept prefix still known as installed');
+  t.equal(sync.routeStatus(formatV4PrefixKey(key(1))), null, 'a withdrawn one is gone');
+  t.equal(sync.routeStatus('10.244.118.192/26')?.origin, 'own');
+  // Drift on a kept prefix is still seen and healed.
+  ip.external(ours(formatV4PrefixKey(key(50)), '192.168.30.72', 'ens33'), 'del');
+  // (The big withdrawal ran with the monitor paused: its verification read is due in 5 s.)
+  await settleSync(clock, sync, 5000);
+  t.ok(ip.get(formatV4PrefixKey(key(50))), 'healed');
+  // And the rest can be withdrawn.
+  for (let i = 0; i < n; i += 10) sync.update(key(i), null);
+  await settleSync(clock, sync);
+  t.equal(ip.routes.size, 1, 'only the own block left');
+  await sync.stop();
+});
