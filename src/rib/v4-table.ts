@@ -1,6 +1,6 @@
 // Prefix tables without a boxed number or map entry per prefix: `V4IntTable`, an open-addressing
-// hash from IPv4 prefix keys (address * 64 + length) to small integers, in a Float64Array and an
-// Int32Array; `V4Table<V>`, the same with object values. No BGP logic here.
+// hash from IPv4 prefix keys (address * 64 + length) to small integers in one Int32Array;
+// `V4Table<V>`, the same with object values. No BGP logic here.
 
 const EMPTY = -1;
 const TOMBSTONE = -2;
@@ -35,11 +35,16 @@ export interface IntTable<K> {
   [Symbol.iterator](): Iterator<[K, number]>;
 }
 
+/**
+ * Slots are three Int32s side by side: the prefix address, its length (or EMPTY / TOMBSTONE) and
+ * the value, so a lookup touches one cache line, not one in a key array and one in a value array.
+ */
+const STRIDE = 3;
+
 export class V4IntTable implements IntTable<number> {
   private bits = MIN_BITS;
   private mask = (1 << MIN_BITS) - 1;
-  private keysArr = new Float64Array(1 << MIN_BITS).fill(EMPTY);
-  private vals = new Int32Array(1 << MIN_BITS);
+  private slots = new Int32Array((1 << MIN_BITS) * STRIDE).fill(EMPTY);
   private used = 0; // live + tombstones
   private live = 0;
   /** Bumped on every rehash: running iterators restart (they may then repeat keys, never miss). */
@@ -54,89 +59,102 @@ export class V4IntTable implements IntTable<number> {
     return this.live;
   }
 
-  private slot(key: number): number {
-    // The murmur3 finaliser over the address, the length and the seed. The key is split with a
-    // division, not `%`: a floating-point remainder is a slow library call.
-    const addr = Math.floor(key / 64);
-    let h = (addr >>> 0) ^ Math.imul(key - addr * 64, 0x27d4eb2f) ^ this.seed;
+  /** The murmur3 finaliser over the address, the length and the seed. */
+  private slot(addr: number, len: number): number {
+    let h = addr ^ Math.imul(len, 0x27d4eb2f) ^ this.seed;
     h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
     h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
     return (h ^ (h >>> 16)) >>> (32 - this.bits);
   }
 
   get(key: number): number {
-    const keys = this.keysArr;
+    // The key is split with a division, not `%`: a floating-point remainder is a library call.
+    const a = Math.floor(key / 64);
+    const len = key - a * 64;
+    const addr = a | 0;
+    const slots = this.slots;
     const mask = this.mask;
-    for (let i = this.slot(key); ; i = (i + 1) & mask) {
-      const k = keys[i];
-      if (k === key) return this.vals[i];
-      if (k === EMPTY) return ABSENT;
+    for (let i = this.slot(addr, len); ; i = (i + 1) & mask) {
+      const at = i * STRIDE;
+      const l = slots[at + 1];
+      if (l === len && slots[at] === addr) return slots[at + 2];
+      if (l === EMPTY) return ABSENT;
     }
   }
 
   set(key: number, value: number): void {
-    const keys = this.keysArr;
+    const a = Math.floor(key / 64);
+    const len = key - a * 64;
+    const addr = a | 0;
+    const slots = this.slots;
     const mask = this.mask;
     let free = -1;
-    for (let i = this.slot(key); ; i = (i + 1) & mask) {
-      const k = keys[i];
-      if (k === key) {
-        this.vals[i] = value;
+    for (let i = this.slot(addr, len); ; i = (i + 1) & mask) {
+      const at = i * STRIDE;
+      const l = slots[at + 1];
+      if (l === len && slots[at] === addr) {
+        slots[at + 2] = value;
         return;
       }
-      if (k === TOMBSTONE) {
-        if (free < 0) free = i;
-      } else if (k === EMPTY) {
+      if (l === TOMBSTONE) {
+        if (free < 0) free = at;
+      } else if (l === EMPTY) {
         if (free < 0) {
-          free = i;
+          free = at;
           this.used++;
         }
         break;
       }
     }
-    keys[free] = key;
-    this.vals[free] = value;
+    slots[free] = addr;
+    slots[free + 1] = len;
+    slots[free + 2] = value;
     this.live++;
     if (this.used * 4 > (mask + 1) * 3)
       this.rehash(this.live * 2 > mask + 1 ? this.bits + 1 : this.bits);
   }
 
   delete(key: number): boolean {
-    const keys = this.keysArr;
+    const a = Math.floor(key / 64);
+    const len = key - a * 64;
+    const addr = a | 0;
+    const slots = this.slots;
     const mask = this.mask;
-    for (let i = this.slot(key); ; i = (i + 1) & mask) {
-      const k = keys[i];
-      if (k === key) {
-        keys[i] = TOMBSTONE;
+    for (let i = this.slot(addr, len); ; i = (i + 1) & mask) {
+      const at = i * STRIDE;
+      const l = slots[at + 1];
+      if (l === len && slots[at] === addr) {
+        slots[at + 1] = TOMBSTONE;
         this.live--;
         // Mostly tombstones: rebuild smaller so probes stay short (running iterators restart).
         if (this.bits > MIN_BITS && this.live * 8 < mask + 1) this.rehash(this.bits - 2);
         return true;
       }
-      if (k === EMPTY) return false;
+      if (l === EMPTY) return false;
     }
   }
 
   private rehash(bits: number): void {
-    const oldKeys = this.keysArr;
-    const oldVals = this.vals;
+    const old = this.slots;
     this.bits = Math.max(MIN_BITS, bits);
     const cap = 1 << this.bits;
     this.mask = cap - 1;
-    this.keysArr = new Float64Array(cap).fill(EMPTY);
-    this.vals = new Int32Array(cap);
+    const slots = new Int32Array(cap * STRIDE).fill(EMPTY);
+    this.slots = slots;
     this.used = 0;
     this.live = 0;
     this.version++;
     this.seed = nextSeed();
-    for (let i = 0; i < oldKeys.length; i++) {
-      const k = oldKeys[i];
-      if (k >= 0) {
+    for (let at = 0; at < old.length; at += STRIDE) {
+      const len = old[at + 1];
+      if (len >= 0) {
         // Fresh table: no tombstones, no duplicates: a plain probe for the first empty slot.
-        let j = this.slot(k);
-        while (this.keysArr[j] !== EMPTY) j = (j + 1) & this.mask;
-        this.keysArr[j] = k;
-        this.vals[j] = oldVals[i];
+        const addr = old[at];
+        let j = this.slot(addr, len);
+        while (slots[j * STRIDE + 1] !== EMPTY) j = (j + 1) & this.mask;
+        slots[j * STRIDE] = addr;
+        slots[j * STRIDE + 1] = len;
+        slots[j * STRIDE + 2] = old[at + 2];
         this.used++;
         this.live++;
       }
@@ -146,16 +164,16 @@ export class V4IntTable implements IntTable<number> {
   /** Live iteration: deletions during it are safe; a rehash restarts it. */
   *entries(): Generator<[number, number]> {
     let version = this.version;
-    for (let i = 0; ; i++) {
-      // Checked before the bound: a rehash may have made the array shorter than `i`.
+    for (let at = 0; ; at += STRIDE) {
+      // Checked before the bound: a rehash may have made the array shorter than `at`.
       if (version !== this.version) {
         version = this.version;
-        i = -1;
+        at = -STRIDE;
         continue;
       }
-      if (i >= this.keysArr.length) break;
-      const k = this.keysArr[i];
-      if (k >= 0) yield [k, this.vals[i]];
+      if (at >= this.slots.length) break;
+      const len = this.slots[at + 1];
+      if (len >= 0) yield [(this.slots[at] >>> 0) * 64 + len, this.slots[at + 2]];
     }
   }
 
