@@ -502,7 +502,7 @@ export class Daemon {
 
   private metricsSnapshot(): MetricsSnapshot {
     const now = this.clock.now();
-    const k = this.kernel.status();
+    const k = this.kernel.status({ routes: false });
     return {
       peers: [...this.peers.values()].map((p) => {
         const s = peerSummary(p);

@@ -1276,13 +1276,14 @@ export class KernelSync {
     return why === undefined ? null : invalidStatus(text, why);
   }
 
-  private statusOf(i: number): RouteStatus | null {
+  /** `withText` false: the prefix is left empty (counting only, no string per route). */
+  private statusOf(i: number, withText = true): RouteStatus | null {
     const s = this.store;
     const ref = this.planOf(i);
     const shape = s.act[i];
     return entryStatus(
       {
-        prefix: s.text(i),
+        prefix: withText ? s.text(i) : '',
         own: (s.flags[i] & F_OWN) !== 0,
         remote: s.nh[i] !== 0,
         actual: shape === SHAPE_NONE ? undefined : this.shapes.route(shape),
@@ -1295,31 +1296,41 @@ export class KernelSync {
     );
   }
 
-  status(): KernelStatus {
+  /**
+   * What `show kernel` prints. `{ routes: false }` (metrics) leaves the per-route list empty and
+   * only counts: no object kept and no prefix text made per route of a full table.
+   */
+  status(opts: { routes?: boolean } = {}): KernelStatus {
     this.absorbPendingTable();
+    const list = opts.routes !== false;
     const routes: RouteStatus[] = [];
     const byShape: Record<RouteShape, number> = { direct: 0, ipip: 0, blackhole: 0, ecmp: 0 };
     let installed = 0;
+    let listed = 0;
     const st = this.store;
     for (let i = 0; i < st.top; i++) {
       if (!st.isLive(i)) continue;
-      const s = this.statusOf(i);
+      const s = this.statusOf(i, list);
       if (s === null) continue;
-      routes.push(s);
+      listed++;
+      if (list) routes.push(s);
       if (s.installed) {
         installed++;
         if (s.shape !== null) byShape[s.shape]++;
       }
     }
-    for (const [prefix, why] of this.invalid) routes.push(invalidStatus(prefix, why));
-    routes.sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
+    listed += this.invalid.size;
+    if (list) {
+      for (const [prefix, why] of this.invalid) routes.push(invalidStatus(prefix, why));
+      routes.sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
+    }
     const t = this.tunnel;
     return {
       table: this.target.table,
       protocol: this.target.protocol,
       converged: this.isConverged,
       routes,
-      counts: { installed, notInstalled: routes.length - installed, byShape },
+      counts: { installed, notInstalled: listed - installed, byShape },
       tunnel: {
         wanted: this.wantTunnel,
         available: t?.available ?? null,

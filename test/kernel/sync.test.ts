@@ -49,6 +49,9 @@ t.test('start adds the desired routes in one batch, in Calico shapes', async (t)
   const st = sync.status();
   t.equal(st.counts.installed, 3);
   t.same(st.counts.byShape, { direct: 1, ipip: 0, blackhole: 1, ecmp: 1 });
+  const countsOnly = sync.status({ routes: false });
+  t.same(countsOnly.routes, [], 'metrics form: no per-route list');
+  t.same(countsOnly.counts, st.counts, 'metrics form: the same counts');
   t.same(sync.routeStatus('10.244.5.192/26')?.interfaces, ['ens33']);
   await sync.stop();
 });
