@@ -14,6 +14,8 @@ export const DEFAULT_LOCAL_PREF = 100;
 export class RouteAttrs {
   /** How many table entries (routes, Adj-RIB-Out rows, pre-policy rows) hold this object. */
   refs = 0;
+  /** The set's number while it is held (`AttrTable.byId`); -1 when not in the table. */
+  id = -1;
   /** The next hop resolved as usable; false makes the route ineligible. */
   reachable = true;
   /** Policy results derived from this set, keyed by "policy:term" (see rib import/export). */
@@ -121,6 +123,9 @@ function flatten(s: string): string {
  */
 export class AttrTable {
   private readonly table = new Map<string, RouteAttrs>();
+  /** Held sets by `RouteAttrs.id`, so compact tables can store a number (route-store.ts). */
+  readonly byId: (RouteAttrs | null)[] = [];
+  private readonly freeIds: number[] = [];
 
   constructor(private readonly resolve: (nextHop: string, afi: 1 | 2) => boolean) {}
 
@@ -150,7 +155,11 @@ export class AttrTable {
       canonical.refs++;
       return canonical;
     }
-    if (!canonical) this.table.set(a.key, a);
+    if (!canonical) {
+      this.table.set(a.key, a);
+      a.id = this.freeIds.length ? this.freeIds.pop()! : this.byId.length;
+      this.byId[a.id] = a;
+    }
     a.refs = 1;
     return a;
   }
@@ -158,7 +167,12 @@ export class AttrTable {
   release(a: RouteAttrs): void {
     if (--a.refs <= 0) {
       a.refs = 0;
-      if (this.table.get(a.key) === a) this.table.delete(a.key);
+      if (this.table.get(a.key) === a) {
+        this.table.delete(a.key);
+        this.byId[a.id] = null;
+        this.freeIds.push(a.id);
+        a.id = -1;
+      }
     }
   }
 

@@ -60,7 +60,7 @@ const SELECTED = BEST | MULTIPATH;
 
 export class LocRib {
   /** The routes of both families. */
-  readonly store = new RouteStore();
+  readonly store: RouteStore;
   /** Per family: prefix -> id of the first candidate. */
   readonly heads: IntTable<PrefixKey>[] = [
     new V4IntTable() as IntTable<PrefixKey>,
@@ -94,7 +94,9 @@ export class LocRib {
     private readonly onBestChanged: (fi: number, key: PrefixKey, best: number) => void,
     /** A route whose pre-policy copy differs was swept: forget that copy. */
     private readonly onRemoved: (ps: PeerState, fi: number, key: PrefixKey, pathId: number) => void,
-  ) {}
+  ) {
+    this.store = new RouteStore(attrs);
+  }
 
   // --- sources -------------------------------------------------------------------------------
 
@@ -113,11 +115,11 @@ export class LocRib {
 
   /** The peer a route came from. */
   source(id: number): PeerState {
-    return this.sources[this.store.src[id]]!;
+    return this.sources[this.store.src(id)]!;
   }
 
   attrsOf(id: number): RouteAttrs {
-    return this.store.attrs[id]!;
+    return this.store.attrs(id);
   }
 
   // --- reading -------------------------------------------------------------------------------
@@ -131,7 +133,7 @@ export class LocRib {
   /** The route flagged best in a candidate list, or NONE. */
   bestIn(head: number): number {
     const s = this.store;
-    for (let id = head; id !== NONE; id = s.next[id]) if (s.flags[id] & BEST) return id;
+    for (let id = head; id !== NONE; id = s.next(id)) if (s.flags(id) & BEST) return id;
     return NONE;
   }
 
@@ -139,8 +141,8 @@ export class LocRib {
   *routes(fi: number, ps?: PeerState): Generator<{ key: PrefixKey; id: number }> {
     const s = this.store;
     for (const [key, head] of this.heads[fi]) {
-      for (let id = head; id !== NONE; id = s.next[id]) {
-        if (ps === undefined || s.src[id] === ps.index) yield { key, id };
+      for (let id = head; id !== NONE; id = s.next(id)) {
+        if (ps === undefined || s.src(id) === ps.index) yield { key, id };
       }
     }
   }
@@ -155,18 +157,17 @@ export class LocRib {
     const src = ps.index;
     let id = head;
     let tail = NONE;
-    while (id !== NONE && (s.src[id] !== src || s.pathId[id] !== pathId)) {
+    while (id !== NONE && (s.src(id) !== src || s.pathId(id) !== pathId)) {
       tail = id;
-      id = s.next[id];
+      id = s.next(id);
     }
     if (id !== NONE) {
-      s.flags[id] &= ~STALE;
-      if (s.attrs[id] === attrs) return true;
+      s.setFlags(id, s.flags(id) & ~STALE);
+      if (s.attrs(id) === attrs) return true;
       this.remember(head);
       const held = this.attrs.acquire(attrs);
-      this.attrs.release(s.attrs[id]!);
-      s.attrs[id] = held;
-      s.since[id] = this.nowS;
+      this.attrs.release(s.attrs(id));
+      s.setAttrs(id, held, this.nowS);
       this.decide(fi, key, head);
       return true;
     }
@@ -191,7 +192,7 @@ export class LocRib {
       return true;
     }
     this.remember(head);
-    s.next[tail] = made;
+    s.setNext(tail, made);
     this.decide(fi, key, head);
     return true;
   }
@@ -204,9 +205,9 @@ export class LocRib {
     const src = ps.index;
     let prev = NONE;
     let id = head;
-    while (id !== NONE && (s.src[id] !== src || s.pathId[id] !== pathId)) {
+    while (id !== NONE && (s.src(id) !== src || s.pathId(id) !== pathId)) {
       prev = id;
-      id = s.next[id];
+      id = s.next(id);
     }
     if (id === NONE) return false;
     this.unlink(fi, key, head, prev, id);
@@ -219,14 +220,14 @@ export class LocRib {
     this.remember(head);
     let newHead = head;
     if (prev === NONE) {
-      newHead = s.next[id];
+      newHead = s.next(id);
       if (newHead === NONE) this.heads[fi].delete(key);
       else this.heads[fi].set(key, newHead);
     } else {
-      s.next[prev] = s.next[id];
+      s.setNext(prev, s.next(id));
     }
     this.source(id).counts[fi]--;
-    this.attrs.release(s.attrs[id]!);
+    this.attrs.release(s.attrs(id));
     s.free(id);
     this.decide(fi, key, newHead);
     return newHead;
@@ -243,9 +244,9 @@ export class LocRib {
       let prev = NONE;
       let id = head;
       while (id !== NONE) {
-        const next = s.next[id];
-        if (s.src[id] === src && (!staleOnly || s.flags[id] & STALE)) {
-          if (pre) this.onRemoved(ps, fi, key, s.pathId[id]);
+        const next = s.next(id);
+        if (s.src(id) === src && (!staleOnly || s.flags(id) & STALE)) {
+          if (pre) this.onRemoved(ps, fi, key, s.pathId(id));
           head = this.unlink(fi, key, head, prev, id);
         } else {
           prev = id;
@@ -257,7 +258,7 @@ export class LocRib {
   }
 
   markStale(ps: PeerState, fi: number): void {
-    for (const { id } of this.routes(fi, ps)) this.store.flags[id] |= STALE;
+    for (const { id } of this.routes(fi, ps)) this.store.setFlags(id, this.store.flags(id) | STALE);
   }
 
   sweepStale(ps: PeerState): void {
@@ -274,7 +275,7 @@ export class LocRib {
   private remember(head: number): void {
     const best = this.bestIn(head);
     this.oldBest = best;
-    this.oldAttrs = best === NONE ? null : this.store.attrs[best];
+    this.oldAttrs = best === NONE ? null : this.store.attrs(best);
     this.oldSig = this.trackChanges ? this.signature(head) : null;
   }
 
@@ -282,18 +283,18 @@ export class LocRib {
   private select(head: number): number {
     if (head === NONE) return NONE;
     const s = this.store;
-    if (s.next[head] === NONE) {
+    if (s.next(head) === NONE) {
       // One candidate: best when eligible (RFC 4271 §9.1.2.1), without building anything.
-      s.flags[head] &= ~SELECTED;
-      if (!s.attrs[head]!.reachable) return NONE;
-      s.flags[head] |= SELECTED;
+      s.setFlags(head, s.flags(head) & ~SELECTED);
+      if (!s.attrs(head).reachable) return NONE;
+      s.setFlags(head, s.flags(head) | SELECTED);
       return head;
     }
     const { routes, ids } = this.materialize(head);
     const best = selectBest(routes[0], this.opts);
     let bestId = NONE;
     for (let i = 0; i < ids.length; i++) {
-      s.flags[ids[i]] = routes[i].flags;
+      s.setFlags(ids[i], routes[i].flags);
       if (routes[i] === best) bestId = ids[i];
     }
     return bestId;
@@ -304,8 +305,8 @@ export class LocRib {
     const s = this.store;
     const routes: Route[] = [];
     const ids: number[] = [];
-    for (let id = head; id !== NONE; id = s.next[id]) {
-      const r = new Route(this.source(id), s.pathId[id], s.attrs[id]!, null, s.flags[id]);
+    for (let id = head; id !== NONE; id = s.next(id)) {
+      const r = new Route(this.source(id), s.pathId(id), s.attrs(id), null, s.flags(id));
       if (routes.length) routes[routes.length - 1].next = r;
       routes.push(r);
       ids.push(id);
@@ -319,11 +320,11 @@ export class LocRib {
     const best = this.bestIn(head);
     if (best === NONE || this.source(best).local) return NO_NEXTHOPS;
     let others = false;
-    for (let id = head; id !== NONE && !others; id = s.next[id]) {
-      others = id !== best && (s.flags[id] & MULTIPATH) !== 0;
+    for (let id = head; id !== NONE && !others; id = s.next(id)) {
+      others = id !== best && (s.flags(id) & MULTIPATH) !== 0;
     }
     // The common case, one path: the attribute set's shared one-element list, no new array.
-    if (!others) return s.attrs[best]!.nextHopList;
+    if (!others) return s.attrs(best).nextHopList;
     return multipathNexthops(this.materialize(head).routes[0]);
   }
 
@@ -334,13 +335,13 @@ export class LocRib {
     const best = this.bestIn(head);
     if (best === NONE) return null;
     if (this.source(best).local) return '\0local';
-    if (s.next[head] === NONE) return s.attrs[best]!.nextHop;
+    if (s.next(head) === NONE) return s.attrs(best).nextHop;
     return this.nexthops(head).join(',');
   }
 
   private decide(fi: number, key: PrefixKey, head: number): void {
     const best = this.select(head);
-    if (best !== this.oldBest || (best !== NONE && this.store.attrs[best] !== this.oldAttrs)) {
+    if (best !== this.oldBest || (best !== NONE && this.store.attrs(best) !== this.oldAttrs)) {
       this.bestChanged(fi, key, head);
     } else if (this.trackChanges && best !== NONE) {
       if (this.signature(head) !== this.oldSig) this.emitChange(fi, key, head);
@@ -375,7 +376,7 @@ export class LocRib {
     for (let fi = 0; fi < 2; fi++) {
       for (const [key, head] of this.heads[fi]) {
         let hit = false;
-        for (let id = head; id !== NONE && !hit; id = s.next[id]) hit = changed.has(s.attrs[id]!);
+        for (let id = head; id !== NONE && !hit; id = s.next(id)) hit = changed.has(s.attrs(id));
         if (!hit) continue;
         // The flags still describe the old decision: take the old state from them.
         this.remember(head);
@@ -388,18 +389,18 @@ export class LocRib {
 
   view(fi: number, key: PrefixKey, id: number): RouteView {
     const s = this.store;
-    const a = s.attrs[id]!;
+    const a = s.attrs(id);
     return {
       prefix: keyToString(fi, key),
       peer: this.source(id).id,
-      pathId: s.pathId[id],
+      pathId: s.pathId(id),
       attributes: a.attrs,
       nextHop: a.nextHop,
-      best: (s.flags[id] & BEST) !== 0,
-      multipath: (s.flags[id] & MULTIPATH) !== 0,
-      stale: (s.flags[id] & STALE) !== 0,
+      best: (s.flags(id) & BEST) !== 0,
+      multipath: (s.flags(id) & MULTIPATH) !== 0,
+      stale: (s.flags(id) & STALE) !== 0,
       eligible: a.reachable,
-      learnedAt: (this.epochS + s.since[id]) * 1000,
+      learnedAt: (this.epochS + s.since(id)) * 1000,
     };
   }
 
@@ -408,7 +409,7 @@ export class LocRib {
     const s = this.store;
     for (const [key, head] of this.heads[fi]) {
       const candidates: RouteView[] = [];
-      for (let id = head; id !== NONE; id = s.next[id]) candidates.push(this.view(fi, key, id));
+      for (let id = head; id !== NONE; id = s.next(id)) candidates.push(this.view(fi, key, id));
       const best = this.bestIn(head);
       yield {
         prefix: keyToString(fi, key),

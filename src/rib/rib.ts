@@ -321,9 +321,9 @@ export class Rib implements RibApi {
       const work: { key: PrefixKey; pathId: number; base: RouteAttrs }[] = [];
       const store = this.loc.store;
       for (const { key, id } of this.loc.routes(fi, ps)) {
-        if (store.flags[id] & STALE) continue;
-        const pathId = store.pathId[id];
-        const base = changed?.get(preKey(key, pathId)) ?? store.attrs[id]!;
+        if (store.flags(id) & STALE) continue;
+        const pathId = store.pathId(id);
+        const base = changed?.get(preKey(key, pathId)) ?? store.attrs(id);
         work.push({ key, pathId, base });
       }
       for (const [pk, base] of ps.preRejected[fi] ?? []) {

@@ -1,33 +1,34 @@
-// The routes of Loc-RIB (which are also the Adj-RIBs-In) as columns of typed arrays: a route is
-// an integer id, its fields live at that index, and a prefix's candidates are a linked list of
-// ids. No object per route, so a full table costs a few dozen bytes a route and nothing for the
-// garbage collector to trace. Storage only: no decision, no policy. RFC 4271 §3.2.
+// The routes of Loc-RIB (which are also the Adj-RIBs-In) as fixed-size records in one Int32Array:
+// a route is an integer id, its fields sit side by side at id * STRIDE (one cache line to read a
+// route), and a prefix's candidates are a linked list of ids. No object per route, so a full table
+// costs 20 bytes a route here and nothing for the garbage collector to trace. Storage only: no
+// decision, no policy. RFC 4271 §3.2.
 
-import type { RouteAttrs } from './attrs.js';
+import type { AttrTable, RouteAttrs } from './attrs.js';
 
 /** The end of a candidate list, and "no route". */
 export const NONE = -1;
 const MIN_CAPACITY = 1024;
 
-export class RouteStore {
-  /** The source peer's index (see `RouteStore.sources`). */
-  src = new Uint16Array(MIN_CAPACITY);
-  /** RFC 7911 path identifier (0 without ADD-PATH). */
-  pathId = new Uint32Array(MIN_CAPACITY);
-  /** The next candidate for the same prefix, or NONE. Also links the free list. */
-  next = new Int32Array(MIN_CAPACITY);
-  /** BEST | MULTIPATH | STALE (decision.ts). */
-  flags = new Uint8Array(MIN_CAPACITY);
-  /** Learned or last changed, whole seconds of the RIB clock. */
-  since = new Uint32Array(MIN_CAPACITY);
-  /** The interned attribute set (held: its reference count includes this route). */
-  attrs: (RouteAttrs | null)[] = new Array<RouteAttrs | null>(MIN_CAPACITY).fill(null);
+// The record: source index (low 16 bits) and flags (next 8), path id, next id, learned time,
+// attribute set id (AttrTable.byId).
+const META = 0;
+const PATH_ID = 1;
+const NEXT = 2;
+const SINCE = 3;
+const ATTRS = 4;
+const STRIDE = 5;
 
+export class RouteStore {
+  private rec = new Int32Array(MIN_CAPACITY * STRIDE);
   private capacity = MIN_CAPACITY;
   /** Ids never used yet start here. */
   private fresh = 0;
   private freeHead = NONE;
   private live = 0;
+
+  /** The attribute sets are stored by id; `attrs` must be acquired from this table. */
+  constructor(private readonly table: AttrTable) {}
 
   get size(): number {
     return this.live;
@@ -35,64 +36,88 @@ export class RouteStore {
 
   alloc(src: number, pathId: number, attrs: RouteAttrs, since: number): number {
     let id = this.freeHead;
-    if (id !== NONE) this.freeHead = this.next[id];
+    if (id !== NONE) this.freeHead = this.rec[id * STRIDE + NEXT];
     else {
       if (this.fresh === this.capacity) this.grow();
       id = this.fresh++;
     }
-    this.src[id] = src;
-    this.pathId[id] = pathId;
-    this.next[id] = NONE;
-    this.flags[id] = 0;
-    this.since[id] = since;
-    this.attrs[id] = attrs;
+    const at = id * STRIDE;
+    const r = this.rec;
+    r[at + META] = src;
+    r[at + PATH_ID] = pathId;
+    r[at + NEXT] = NONE;
+    r[at + SINCE] = since;
+    r[at + ATTRS] = attrs.id;
     this.live++;
     return id;
   }
 
   /** Returns the id to the free list; the caller has unlinked it and released its attributes. */
   free(id: number): void {
-    this.attrs[id] = null;
-    this.next[id] = this.freeHead;
+    this.rec[id * STRIDE + NEXT] = this.freeHead;
     this.freeHead = id;
     this.live--;
     if (this.live === 0) this.reset();
   }
 
+  /** The source peer's index (see LocRib.addSource). */
+  src(id: number): number {
+    return this.rec[id * STRIDE + META] & 0xffff;
+  }
+
+  /** BEST | MULTIPATH | STALE (decision.ts). */
+  flags(id: number): number {
+    return (this.rec[id * STRIDE + META] >>> 16) & 0xff;
+  }
+
+  setFlags(id: number, flags: number): void {
+    const at = id * STRIDE + META;
+    this.rec[at] = (this.rec[at] & 0xffff) | ((flags & 0xff) << 16);
+  }
+
+  /** RFC 7911 path identifier (0 without ADD-PATH). */
+  pathId(id: number): number {
+    return this.rec[id * STRIDE + PATH_ID] >>> 0;
+  }
+
+  /** The next candidate for the same prefix, or NONE. */
+  next(id: number): number {
+    return this.rec[id * STRIDE + NEXT];
+  }
+
+  setNext(id: number, next: number): void {
+    this.rec[id * STRIDE + NEXT] = next;
+  }
+
+  /** Learned or last changed, whole seconds of the RIB clock. */
+  since(id: number): number {
+    return this.rec[id * STRIDE + SINCE] >>> 0;
+  }
+
+  /** The interned attribute set (held: its reference count includes this route). */
+  attrs(id: number): RouteAttrs {
+    return this.table.byId[this.rec[id * STRIDE + ATTRS]]!;
+  }
+
+  /** Replaces the attribute set (already acquired by the caller) and stamps the time. */
+  setAttrs(id: number, attrs: RouteAttrs, since: number): void {
+    this.rec[id * STRIDE + ATTRS] = attrs.id;
+    this.rec[id * STRIDE + SINCE] = since;
+  }
+
   private grow(): void {
-    const cap = this.capacity * 2;
-    const widen = <T extends Uint8Array | Uint16Array | Uint32Array | Int32Array>(
-      old: T,
-      make: (n: number) => T,
-    ): T => {
-      const a = make(cap);
-      a.set(old);
-      return a;
-    };
-    this.src = widen(this.src, (n) => new Uint16Array(n));
-    this.pathId = widen(this.pathId, (n) => new Uint32Array(n));
-    this.next = widen(this.next, (n) => new Int32Array(n));
-    this.flags = widen(this.flags, (n) => new Uint8Array(n));
-    this.since = widen(this.since, (n) => new Uint32Array(n));
-    this.attrs.length = cap;
-    this.attrs.fill(null, this.capacity);
-    this.capacity = cap;
+    const bigger = new Int32Array(this.capacity * 2 * STRIDE);
+    bigger.set(this.rec);
+    this.rec = bigger;
+    this.capacity *= 2;
   }
 
   /** Empty again: give the memory of a withdrawn full table back. */
   private reset(): void {
-    if (this.capacity === MIN_CAPACITY) {
-      this.fresh = 0;
-      this.freeHead = NONE;
-      return;
+    if (this.capacity !== MIN_CAPACITY) {
+      this.capacity = MIN_CAPACITY;
+      this.rec = new Int32Array(MIN_CAPACITY * STRIDE);
     }
-    this.capacity = MIN_CAPACITY;
-    this.src = new Uint16Array(MIN_CAPACITY);
-    this.pathId = new Uint32Array(MIN_CAPACITY);
-    this.next = new Int32Array(MIN_CAPACITY);
-    this.flags = new Uint8Array(MIN_CAPACITY);
-    this.since = new Uint32Array(MIN_CAPACITY);
-    this.attrs = new Array<RouteAttrs | null>(MIN_CAPACITY).fill(null);
     this.fresh = 0;
     this.freeHead = NONE;
   }

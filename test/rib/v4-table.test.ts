@@ -5,7 +5,7 @@ import t from 'tap';
 import { v4Key } from '../../protocol/prefix.js';
 import { ABSENT, V4IntTable, V4Table } from '../../src/rib/v4-table.js';
 import { NONE, RouteStore } from '../../src/rib/route-store.js';
-import { RouteAttrs } from '../../src/rib/attrs.js';
+import { AttrTable } from '../../src/rib/attrs.js';
 
 const keyArb = fc
   .tuple(fc.nat(3000), fc.constantFrom(0, 8, 24, 26, 32))
@@ -95,22 +95,32 @@ t.test('the integer table: same contents as a Map, ABSENT for a missing key', as
 });
 
 t.test('the route store reuses freed ids, grows, and starts over when empty', async (t) => {
-  const store = new RouteStore();
-  const a = new RouteAttrs('k', 1, { origin: 0, nextHop: '192.0.2.1' }, '192.0.2.1');
-  const ids = Array.from({ length: 5000 }, (_, i) => store.alloc(i % 7, i, a, i * 3));
+  const table = new AttrTable(() => true);
+  const store = new RouteStore(table);
+  const sets = [1, 2, 3].map((n) =>
+    table.acquire(table.intern(1, { origin: 0, nextHop: `192.0.2.${n}` })),
+  );
+  const ids = Array.from({ length: 5000 }, (_, i) => store.alloc(i % 7, i, sets[i % 3], i * 3));
   t.equal(new Set(ids).size, 5000, 'distinct ids across growth');
   t.ok(
-    ids.every((id, i) => store.pathId[id] === i && store.src[id] === i % 7),
+    ids.every((id, i) => store.pathId(id) === i && store.src(id) === i % 7),
     'fields kept across growth',
   );
-  t.ok(ids.every((id, i) => store.since[id] === i * 3 && store.next[id] === NONE));
+  t.ok(ids.every((id, i) => store.since(id) === i * 3 && store.next(id) === NONE));
+  t.ok(
+    ids.every((id, i) => store.attrs(id) === sets[i % 3]),
+    'attribute sets by id',
+  );
+  store.setFlags(ids[5], 5);
+  t.equal(store.flags(ids[5]), 5);
+  t.equal(store.src(ids[5]), 5, 'flags and source share a field without clobbering');
   store.free(ids[10]);
   store.free(ids[20]);
   t.equal(store.size, 4998);
-  const again = [store.alloc(1, 1, a, 0), store.alloc(2, 2, a, 0)];
+  const again = [store.alloc(1, 1, sets[0], 0), store.alloc(2, 2, sets[0], 0)];
   t.same(again.sort(), [ids[10], ids[20]].sort(), 'freed ids are handed out again');
   for (const id of ids) store.free(id);
   t.equal(store.size, 0);
-  t.equal(store.src.length, 1024, 'an empty store gives its columns back');
-  t.equal(store.alloc(3, 3, a, 0), 0, 'and numbers from 0 again');
+  t.equal(store.alloc(3, 2 ** 32 - 1, sets[1], 0), 0, 'an empty store numbers from 0 again');
+  t.equal(store.pathId(0), 2 ** 32 - 1, 'path ids are unsigned 32-bit');
 });
