@@ -6,6 +6,7 @@
 // Run (root; BIRD 2 installed; `npm run build` first, or pass --tsx):
 //   node --import tsx bench/full-table.ts [--sizes 100000,1000000] [--sets 50000] [--tsx]
 //        [--cpu-prof DIR] [--only podbgp|bird] [--timeout SECONDS] [--no-echo]
+//        [--node-flags "--max-semi-space-size=4 ..."]
 //
 // What is measured, per daemon, the daemons taking turns (never fed at the same time):
 // - load: t0 = the feeder starts writing the table, End-of-RIB and a ROUTE-REFRESH (1.5 s after
@@ -64,6 +65,14 @@ const cpuProfDir = args.includes('--cpu-prof') ? path.resolve(opt('--cpu-prof', 
 const only = opt('--only', '');
 const timeoutMs = Number(opt('--timeout', '900')) * 1000;
 const echo = !args.includes('--no-echo');
+/**
+ * Node flags for the podbgp process: by default those of the launcher line of src/cli/main.ts
+ * (what `podbgp` runs with when started as a command); --node-flags replaces them.
+ */
+const launcherFlags = readFileSync(path.join(ROOT, 'src/cli/main.ts'), 'utf8')
+  .split('\n')[0]
+  .replace(/^#!.*?\bnode\b/, '');
+const nodeFlags = opt('--node-flags', launcherFlags).split(' ').filter(Boolean);
 
 const NS = { feed: 'pbf-feed', pod: 'pbf-pod', bird: 'pbf-bird' };
 const LINK = {
@@ -188,7 +197,7 @@ async function startPodbgp(
   const p = spawnProcess(
     cleanup,
     process.execPath,
-    [...prof, ...entry, 'run', '--config', config, '--no-pretty'],
+    [...nodeFlags, ...prof, ...entry, 'run', '--config', config, '--no-pretty'],
     { ns: NS.pod, killAfterMs: 20_000 },
   );
   const t: Target = {
@@ -720,7 +729,7 @@ async function main(): Promise<void> {
       .join(' ')}`,
   );
   console.log(
-    `BIRD ${only === 'podbgp' ? '-' : await versionOf('bird')}; podbgp from ${useTsx ? 'src (tsx)' : 'dist (npm run build)'}; kernel table ${KERNEL_TABLE} for podbgp, no kernel protocol in BIRD`,
+    `BIRD ${only === 'podbgp' ? '-' : await versionOf('bird')}; podbgp from ${useTsx ? 'src (tsx)' : 'dist (npm run build)'} with node ${nodeFlags.join(' ') || '(no flags)'}; kernel table ${KERNEL_TABLE} for podbgp, no kernel protocol in BIRD`,
   );
   for (const n of sizes) await runSize(n);
 }
