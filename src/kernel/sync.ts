@@ -100,11 +100,6 @@ export class KernelSync {
   private readonly tableNorm: string;
   private readonly protoNorm: string;
   private readonly coalesceMs: number;
-  private readonly burstHoldMs: number;
-  /** When update() was last called (the RIB is still streaming changes when this is recent). */
-  private lastInputAt = -Infinity;
-  /** When the current hold for a burst began (null: not holding). */
-  private holdSince: number | null = null;
   private readonly resyncIntervalMs: number;
   private readonly driftDelayMs: number;
   private readonly convergeTimeoutMs: number;
@@ -180,7 +175,6 @@ export class KernelSync {
     this.tableNorm = normalizeTable(this.target.table);
     this.protoNorm = normalizeProtocol(this.target.protocol);
     this.coalesceMs = opts.coalesceMs ?? 20;
-    this.burstHoldMs = opts.burstHoldMs ?? 500;
     this.resyncIntervalMs = opts.resyncIntervalMs ?? 60_000;
     this.driftDelayMs = opts.driftDelayMs ?? 100;
     this.convergeTimeoutMs = opts.convergeTimeoutMs ?? 120_000;
@@ -261,7 +255,6 @@ export class KernelSync {
    * kept by reference (pass one shared array per next-hop set) and never mutated.
    */
   update(prefix: string | number, nexthops: readonly string[] | null): void {
-    this.lastInputAt = this.clock.now();
     // A later single change must land on top of an earlier whole table.
     if (this.pendingTable !== null) this.absorbPendingTable();
     if (nexthops === null) {
@@ -621,27 +614,8 @@ export class KernelSync {
     if (this.dirtyList.length === 0 && this.pendingTable === null && !this.tunnelDirty) return;
     this.coalesceTimer = this.clock.setTimeout(() => {
       this.coalesceTimer = null;
-      if (this.holdForBurst()) this.schedule();
-      else this.pump();
+      this.pump();
     }, this.coalesceMs);
-  }
-
-  /**
-   * True while the RIB is still streaming changes (one came within the last half coalesce
-   * window) and the burst has been held less than `burstHoldMs`: the changes then wait, so a
-   * full table or a mass withdrawal is processed by BGP first and planned here in fewer, larger
-   * passes, instead of both taking turns on the one thread. A lone change is not held.
-   */
-  private holdForBurst(): boolean {
-    const now = this.clock.now();
-    if (now - this.lastInputAt >= this.coalesceMs / 2) {
-      this.holdSince = null;
-      return false;
-    }
-    this.holdSince ??= now;
-    if (now - this.holdSince < this.burstHoldMs) return true;
-    this.holdSince = null;
-    return false;
   }
 
   private requestFull(reason: Reason, delayMs: number): void {
@@ -704,8 +678,6 @@ export class KernelSync {
       this.resumeMonitor();
       this.drainMonitorQueue();
       if (this.isIdle()) for (const w of this.idleWaiters.splice(0)) w();
-      else if (this.fullPending === null && !this.tunnelDirty && this.holdForBurst())
-        this.schedule();
       else if (
         this.fullPending !== null ||
         this.dirtyList.length > 0 ||

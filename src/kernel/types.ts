@@ -172,11 +172,6 @@ export interface KernelSyncOptions {
   protocol?: string | number;
   /** Window in which changes are coalesced into one batch. Default 20 ms. */
   coalesceMs?: number;
-  /**
-   * While changes keep streaming in (a full table, a mass withdrawal), wait for a pause before
-   * planning them, at most this long per burst. Default 500 ms.
-   */
-  burstHoldMs?: number;
   /** Full resync period. Default 60 000 ms; 0 disables. */
   resyncIntervalMs?: number;
   /** Delay between a drift seen in the monitor and the resync it triggers. Default 100 ms. */

@@ -293,37 +293,3 @@ t.test('after most prefixes go, the rest keep their state (entries are compacted
   t.equal(ip.routes.size, 1, 'only the own block left');
   await sync.stop();
 });
-
-t.test(
-  'a burst of changes waits for a pause (at most burstHoldMs), a lone change does not',
-  async (t) => {
-    const { ip, clock, sync } = await started({ coalesceMs: 20, burstHoldMs: 500 });
-    const before = ip.batches.length;
-    sync.update(K, NH);
-    await settleSync(clock, sync);
-    t.equal(ip.batches.length, before + 1, 'a lone change goes out after the coalesce window');
-    // A stream: one change every 5 ms for 200 ms, then quiet.
-    // From 10.244.128.0/26 up: clear of K (10.244.5.192/26).
-    const block = (i: number) => v4PrefixKey(0x0af48000 + i * 64, 26);
-    for (let i = 0; i < 40; i++) {
-      sync.update(block(i), NH);
-      await clock.advance(5);
-    }
-    t.equal(ip.batches.length, before + 1, 'nothing planned while the stream flows');
-    await settleSync(clock, sync);
-    t.equal(ip.batches.length, before + 2, 'one batch after the pause');
-    t.equal(ip.batches.at(-1)!.length, 40, 'holding all 40 changes');
-    // An endless stream is held at most burstHoldMs.
-    let i = 40;
-    while (ip.batches.length === before + 2 && i < 400) {
-      sync.update(block(i++), NH);
-      await clock.advance(5);
-    }
-    const heldMs = (i - 40) * 5;
-    t.ok(
-      heldMs >= 500 && heldMs <= 600,
-      `a continuous stream goes out after ${heldMs} ms (hold 500)`,
-    );
-    await sync.stop();
-  },
-);
