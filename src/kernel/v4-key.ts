@@ -18,19 +18,25 @@ export function v4PrefixKey(address: number, length: number): number {
 
 /** Whether a number is a well-formed key (integer, length <= 32, host bits zero). */
 export function isV4PrefixKey(key: number): boolean {
-  if (!Number.isInteger(key) || key < 0 || key >= KEY_LIMIT) return false;
-  const len = key % 64;
-  if (len > 32) return false;
-  const addr = (key - len) / 64;
-  return len === 32 || addr % 2 ** (32 - len) === 0;
+  if (!(key >= 0 && key < KEY_LIMIT)) return false;
+  // Divisions and floors, not `%`: a floating-point remainder is a slow library call, and this
+  // runs for every route the RIB hands over. A fractional key leaves a fractional length.
+  const addr = Math.floor(key / 64);
+  const len = key - addr * 64;
+  if (len > 32 || !Number.isInteger(len)) return false;
+  const size = SIZES[len];
+  return Math.floor(addr / size) * size === addr;
 }
+
+/** Addresses in a prefix of each length. */
+const SIZES = Float64Array.from({ length: 33 }, (_, len) => 2 ** (32 - len));
 
 export function v4KeyAddress(key: number): number {
   return Math.floor(key / 64);
 }
 
 export function v4KeyLength(key: number): number {
-  return key % 64;
+  return key - Math.floor(key / 64) * 64;
 }
 
 function dotted(a: number): string {
