@@ -295,6 +295,19 @@ const notificationArb: fc.Arbitrary<NotificationMessage> = fc.oneof(
     })
     .filter((n) => !(n.code === 6 && (n.subcode === 2 || n.subcode === 4)))
     .map((n) => ({ type: 'notification' as const, ...n })),
+  // RFC 8538 Hard Reset (Cease 9): the inner code and subcode lead the data.
+  fc
+    .tuple(
+      fc.integer({ min: 0, max: 255 }),
+      fc.integer({ min: 0, max: 255 }),
+      fc.uint8Array({ maxLength: 32 }),
+    )
+    .map(([code, subcode, rest]) => ({
+      type: 'notification' as const,
+      code: 6,
+      subcode: 9,
+      data: Buffer.from([code, subcode, ...rest]),
+    })),
   fc
     .record({ subcode: fc.constantFrom(2, 4), message: text.filter((s) => s.length > 0) })
     .map((n) => ({
@@ -402,6 +415,14 @@ t.test('random valid messages of every type round-trip (20,000 runs)', async (t)
             const utf8 = Buffer.from(msg.message, 'utf8');
             deepStrictEqual(n.data, Buffer.concat([Buffer.from([utf8.length]), utf8]));
             equal(n.message, msg.message);
+          } else if (msg.code === 6 && msg.subcode === 9 && msg.data.length >= 2) {
+            // RFC 8538 §3: a Hard Reset's data starts with the code and subcode it stands for;
+            // the decoder reports them (and, for an inner shutdown, its text: not compared).
+            const { message: _text, ...rest } = n;
+            deepStrictEqual(rest, {
+              ...msg,
+              hardReset: { code: msg.data[0], subcode: msg.data[1] },
+            });
           } else {
             deepStrictEqual(n, msg);
           }
