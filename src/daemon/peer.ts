@@ -167,11 +167,10 @@ export class PeerRuntime implements SessionHandler {
   }
 
   get advertised(): number {
-    let n = 0;
-    for (const f of ['ipv4-unicast', 'ipv6-unicast'] as const) {
-      for (const _ of this.ctx.rib.adjRibOut(this.ribPeer, f)) n++;
-    }
-    return n;
+    return (
+      this.ctx.rib.advertisedCount(this.ribPeer, 'ipv4-unicast') +
+      this.ctx.rib.advertisedCount(this.ribPeer, 'ipv6-unicast')
+    );
   }
 
   // --- SessionHandler ---------------------------------------------------------------------

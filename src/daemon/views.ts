@@ -196,7 +196,6 @@ export function ribRows(
 /** Counts a peer's routes that are kept as stale (RFC 4724 helper mode). */
 export function staleCount(rib: Rib, peer: PeerRuntime): number {
   let n = 0;
-  for (const family of FAMILIES)
-    for (const r of rib.adjRibIn(peer.ribPeer, family)) if (r.stale) n++;
+  for (const family of FAMILIES) n += rib.staleCount(peer.ribPeer, family);
   return n;
 }

@@ -162,7 +162,10 @@ export class LocRib {
       id = s.next(id);
     }
     if (id !== NONE) {
-      s.setFlags(id, s.flags(id) & ~STALE);
+      if (s.flags(id) & STALE) {
+        s.setFlags(id, s.flags(id) & ~STALE);
+        ps.staleCounts[fi]--;
+      }
       if (s.attrs(id) === attrs) return true;
       this.remember(head);
       const held = this.attrs.acquire(attrs);
@@ -226,7 +229,9 @@ export class LocRib {
     } else {
       s.setNext(prev, s.next(id));
     }
-    this.source(id).counts[fi]--;
+    const source = this.source(id);
+    source.counts[fi]--;
+    if (s.flags(id) & STALE) source.staleCounts[fi]--;
     this.attrs.release(s.attrs(id));
     s.free(id);
     this.decide(fi, key, newHead);
@@ -258,7 +263,12 @@ export class LocRib {
   }
 
   markStale(ps: PeerState, fi: number): void {
-    for (const { id } of this.routes(fi, ps)) this.store.setFlags(id, this.store.flags(id) | STALE);
+    const s = this.store;
+    for (const { id } of this.routes(fi, ps)) {
+      if (s.flags(id) & STALE) continue;
+      s.setFlags(id, s.flags(id) | STALE);
+      ps.staleCounts[fi]++;
+    }
   }
 
   sweepStale(ps: PeerState): void {

@@ -48,6 +48,8 @@ export class PeerState implements RibPeer, RouteSource, ExportSource, ExportTarg
   eorPending = false;
   /** Accepted routes per family index (0 IPv4, 1 IPv6). */
   readonly counts = [0, 0];
+  /** Of those, the ones kept as RFC 4724 stale. */
+  readonly staleCounts = [0, 0];
   readonly maxSignalled = [false, false];
   /** Logged once: no address of the family for next-hop-self. */
   readonly warnedNoSelf = [false, false];

@@ -827,6 +827,16 @@ export class Rib implements RibApi {
     return ps.counts[fi] + (ps.preRejected[fi]?.size ?? 0);
   }
 
+  /** Routes of the peer kept as stale (RFC 4724 helper mode) per family. */
+  staleCount(peer: RibPeer, family: FamilyName): number {
+    return this.state(peer).staleCounts[familyIndex(family)];
+  }
+
+  /** Prefixes the peer holds from us per family (the Adj-RIB-Out's size). */
+  advertisedCount(peer: RibPeer, family: FamilyName): number {
+    return this.state(peer).out[familyIndex(family)]?.sent.size ?? 0;
+  }
+
   /** Accepted routes per family for a peer (what max-prefix counts). */
   routeCount(peer: RibPeer, family: FamilyName): number {
     return this.state(peer).counts[familyIndex(family)];

@@ -386,6 +386,7 @@ t.test('ROUTE-REFRESH answered from the Adj-RIB-Out keeps pending changes', asyn
     '10.244.8.0/26',
     '10.244.9.0/26',
   ]);
+  t.equal(rib.advertisedCount(p, 'ipv4-unicast'), 2, 'the advertised count is the Adj-RIB-Out');
 });
 
 t.test('ADD-PATH send: outbound prefixes carry a path id', async (t) => {

@@ -295,6 +295,7 @@ t.test('graceful restart helper: stale routes swept on End-of-RIB', async (t) =>
     held.every((r) => r.stale),
     'marked stale',
   );
+  t.equal(rib.staleCount(p, 'ipv4-unicast'), 2, 'the stale count follows the flags');
   t.equal(bestPeer(rib, '10.244.1.0/26'), 'node2', 'still used for forwarding');
   timers.advance(60_000);
   rib.established(p, facts('10.0.0.2', '10.0.0.1', gr), new RecordingSink());
@@ -303,7 +304,9 @@ t.test('graceful restart helper: stale routes swept on End-of-RIB', async (t) =>
     [...rib.adjRibIn(p, 'ipv4-unicast')].find((r) => r.prefix === '10.244.1.0/26')!.stale,
     're-announced: fresh',
   );
+  t.equal(rib.staleCount(p, 'ipv4-unicast'), 1, 'one left stale');
   rib.endOfRib(p, 'ipv4-unicast');
+  t.equal(rib.staleCount(p, 'ipv4-unicast'), 0, 'none after the sweep');
   t.same(
     [...rib.adjRibIn(p, 'ipv4-unicast')].map((r) => r.prefix),
     ['10.244.1.0/26'],
