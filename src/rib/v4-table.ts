@@ -1,10 +1,9 @@
 // Prefix tables without a boxed number or map entry per prefix: `V4IntTable`, an open-addressing
-// hash from IPv4 prefix keys (address * 64 + length) to small integers in one Int32Array;
+// hash from IPv4 prefix keys (address * 64 + length) to small integers, bucketed by /16;
 // `V4Table<V>`, the same with object values. No BGP logic here.
 
 const EMPTY = -1;
 const TOMBSTONE = -2;
-const MIN_BITS = 10;
 /** What `IntTable.get` returns for a key that is not there. */
 export const ABSENT = -1;
 
@@ -36,48 +35,62 @@ export interface IntTable<K> {
 }
 
 /**
- * Slots are three Int32s side by side: the prefix address, its length (or EMPTY / TOMBSTONE) and
- * the value, so a lookup touches one cache line, not one in a key array and one in a value array.
+ * The table is split by the top 16 bits of the address into up to 65,536 small open-addressing
+ * tables ("buckets"). A peer sends a full table in address order, so consecutive prefixes land
+ * in the same small bucket, which stays in cache, and growing means rehashing one small bucket,
+ * not the whole table. Each bucket is one Int32Array: a header, then slots of three Int32s side
+ * by side (address, length or EMPTY/TOMBSTONE, value).
  */
+const BITS = 0;
+const USED = 1; // live + tombstones
+const LIVE = 2;
+const HEAD = 3;
 const STRIDE = 3;
+const BUCKET_MIN_BITS = 3;
+const BUCKETS = 65536;
+
+function newBucket(bits: number): Int32Array {
+  const b = new Int32Array(HEAD + (1 << bits) * STRIDE).fill(EMPTY);
+  b[BITS] = bits;
+  b[USED] = 0;
+  b[LIVE] = 0;
+  return b;
+}
+
+/** The murmur3 finaliser over the low address bits, the length and the seed. */
+function slotOf(addr: number, len: number, seed: number, bits: number): number {
+  let h = (addr & 0xffff) ^ Math.imul(len, 0x27d4eb2f) ^ seed;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> (32 - bits);
+}
 
 export class V4IntTable implements IntTable<number> {
-  private bits = MIN_BITS;
-  private mask = (1 << MIN_BITS) - 1;
-  private slots = new Int32Array((1 << MIN_BITS) * STRIDE).fill(EMPTY);
-  private used = 0; // live + tombstones
+  private readonly buckets: (Int32Array | null)[] = new Array<Int32Array | null>(BUCKETS).fill(
+    null,
+  );
   private live = 0;
-  /** Bumped on every rehash: running iterators restart (they may then repeat keys, never miss). */
-  private version = 0;
-  /**
-   * Each table (and each rehash) hashes with its own seed: filling one table while walking
-   * another in slot order would otherwise pile keys into a few long probe runs.
-   */
-  private seed = nextSeed();
+  /** Per bucket, bumped when it is rebuilt: an iterator inside it starts that bucket again. */
+  private readonly versions = new Uint32Array(BUCKETS);
+  private readonly seed = nextSeed();
 
   get size(): number {
     return this.live;
-  }
-
-  /** The murmur3 finaliser over the address, the length and the seed. */
-  private slot(addr: number, len: number): number {
-    let h = addr ^ Math.imul(len, 0x27d4eb2f) ^ this.seed;
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-    return (h ^ (h >>> 16)) >>> (32 - this.bits);
   }
 
   get(key: number): number {
     // The key is split with a division, not `%`: a floating-point remainder is a library call.
     const a = Math.floor(key / 64);
     const len = key - a * 64;
+    const b = this.buckets[a >>> 16];
+    if (b === null) return ABSENT;
     const addr = a | 0;
-    const slots = this.slots;
-    const mask = this.mask;
-    for (let i = this.slot(addr, len); ; i = (i + 1) & mask) {
-      const at = i * STRIDE;
-      const l = slots[at + 1];
-      if (l === len && slots[at] === addr) return slots[at + 2];
+    const bits = b[BITS];
+    const mask = (1 << bits) - 1;
+    for (let i = slotOf(addr, len, this.seed, bits); ; i = (i + 1) & mask) {
+      const at = HEAD + i * STRIDE;
+      const l = b[at + 1];
+      if (l === len && b[at] === addr) return b[at + 2];
       if (l === EMPTY) return ABSENT;
     }
   }
@@ -86,14 +99,17 @@ export class V4IntTable implements IntTable<number> {
     const a = Math.floor(key / 64);
     const len = key - a * 64;
     const addr = a | 0;
-    const slots = this.slots;
-    const mask = this.mask;
+    const top = a >>> 16;
+    let b = this.buckets[top];
+    if (b === null) b = this.buckets[top] = newBucket(BUCKET_MIN_BITS);
+    const bits = b[BITS];
+    const mask = (1 << bits) - 1;
     let free = -1;
-    for (let i = this.slot(addr, len); ; i = (i + 1) & mask) {
-      const at = i * STRIDE;
-      const l = slots[at + 1];
-      if (l === len && slots[at] === addr) {
-        slots[at + 2] = value;
+    for (let i = slotOf(addr, len, this.seed, bits); ; i = (i + 1) & mask) {
+      const at = HEAD + i * STRIDE;
+      const l = b[at + 1];
+      if (l === len && b[at] === addr) {
+        b[at + 2] = value;
         return;
       }
       if (l === TOMBSTONE) {
@@ -101,79 +117,89 @@ export class V4IntTable implements IntTable<number> {
       } else if (l === EMPTY) {
         if (free < 0) {
           free = at;
-          this.used++;
+          b[USED]++;
         }
         break;
       }
     }
-    slots[free] = addr;
-    slots[free + 1] = len;
-    slots[free + 2] = value;
+    b[free] = addr;
+    b[free + 1] = len;
+    b[free + 2] = value;
+    b[LIVE]++;
     this.live++;
-    if (this.used * 4 > (mask + 1) * 3)
-      this.rehash(this.live * 2 > mask + 1 ? this.bits + 1 : this.bits);
+    if (b[USED] * 4 > (mask + 1) * 3) this.rebuild(top, b[LIVE] * 2 > mask + 1 ? bits + 1 : bits);
   }
 
   delete(key: number): boolean {
     const a = Math.floor(key / 64);
     const len = key - a * 64;
+    const top = a >>> 16;
+    const b = this.buckets[top];
+    if (b === null) return false;
     const addr = a | 0;
-    const slots = this.slots;
-    const mask = this.mask;
-    for (let i = this.slot(addr, len); ; i = (i + 1) & mask) {
-      const at = i * STRIDE;
-      const l = slots[at + 1];
-      if (l === len && slots[at] === addr) {
-        slots[at + 1] = TOMBSTONE;
+    const bits = b[BITS];
+    const mask = (1 << bits) - 1;
+    for (let i = slotOf(addr, len, this.seed, bits); ; i = (i + 1) & mask) {
+      const at = HEAD + i * STRIDE;
+      const l = b[at + 1];
+      if (l === len && b[at] === addr) {
+        b[at + 1] = TOMBSTONE;
+        b[LIVE]--;
         this.live--;
-        // Mostly tombstones: rebuild smaller so probes stay short (running iterators restart).
-        if (this.bits > MIN_BITS && this.live * 8 < mask + 1) this.rehash(this.bits - 2);
+        if (b[LIVE] === 0) {
+          this.buckets[top] = null;
+          this.versions[top]++;
+        } else if (bits > BUCKET_MIN_BITS && b[LIVE] * 8 < mask + 1) {
+          // Mostly tombstones: rebuild smaller so probes stay short.
+          this.rebuild(top, bits - 2);
+        }
         return true;
       }
       if (l === EMPTY) return false;
     }
   }
 
-  private rehash(bits: number): void {
-    const old = this.slots;
-    this.bits = Math.max(MIN_BITS, bits);
-    const cap = 1 << this.bits;
-    this.mask = cap - 1;
-    const slots = new Int32Array(cap * STRIDE).fill(EMPTY);
-    this.slots = slots;
-    this.used = 0;
-    this.live = 0;
-    this.version++;
-    this.seed = nextSeed();
-    for (let at = 0; at < old.length; at += STRIDE) {
+  private rebuild(top: number, bits: number): void {
+    const old = this.buckets[top]!;
+    const b = newBucket(Math.max(BUCKET_MIN_BITS, bits));
+    const nbits = b[BITS];
+    const mask = (1 << nbits) - 1;
+    for (let at = HEAD; at < old.length; at += STRIDE) {
       const len = old[at + 1];
-      if (len >= 0) {
-        // Fresh table: no tombstones, no duplicates: a plain probe for the first empty slot.
-        const addr = old[at];
-        let j = this.slot(addr, len);
-        while (slots[j * STRIDE + 1] !== EMPTY) j = (j + 1) & this.mask;
-        slots[j * STRIDE] = addr;
-        slots[j * STRIDE + 1] = len;
-        slots[j * STRIDE + 2] = old[at + 2];
-        this.used++;
-        this.live++;
-      }
+      if (len < 0) continue;
+      // Fresh bucket: no tombstones, no duplicates: a plain probe for the first empty slot.
+      const addr = old[at];
+      let j = slotOf(addr, len, this.seed, nbits);
+      while (b[HEAD + j * STRIDE + 1] !== EMPTY) j = (j + 1) & mask;
+      const to = HEAD + j * STRIDE;
+      b[to] = addr;
+      b[to + 1] = len;
+      b[to + 2] = old[at + 2];
+      b[USED]++;
+      b[LIVE]++;
     }
+    this.buckets[top] = b;
+    this.versions[top]++;
   }
 
-  /** Live iteration: deletions during it are safe; a rehash restarts it. */
+  /**
+   * Live iteration: deletions during it are safe; keys present throughout are visited (a
+   * bucket rebuilt under the iterator is walked again from its start, so a key may repeat).
+   */
   *entries(): Generator<[number, number]> {
-    let version = this.version;
-    for (let at = 0; ; at += STRIDE) {
-      // Checked before the bound: a rehash may have made the array shorter than `at`.
-      if (version !== this.version) {
-        version = this.version;
-        at = -STRIDE;
-        continue;
+    for (let top = 0; top < BUCKETS; top++) {
+      let version = this.versions[top];
+      for (let at = HEAD; ; at += STRIDE) {
+        if (version !== this.versions[top]) {
+          version = this.versions[top];
+          at = HEAD - STRIDE;
+          continue;
+        }
+        const b = this.buckets[top];
+        if (b === null || at >= b.length) break;
+        const len = b[at + 1];
+        if (len >= 0) yield [(b[at] >>> 0) * 64 + len, b[at + 2]];
       }
-      if (at >= this.slots.length) break;
-      const len = this.slots[at + 1];
-      if (len >= 0) yield [(this.slots[at] >>> 0) * 64 + len, this.slots[at + 2]];
     }
   }
 
