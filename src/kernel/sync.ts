@@ -759,8 +759,8 @@ export class KernelSync {
     const s = this.store;
     if ((s.flags[i] & F_V6) === 0) {
       const key = s.keyNum[i];
-      const len = key % 64;
-      const addr = (key - len) / 64;
+      const addr = Math.floor(key / 64);
+      const len = key - addr * 64;
       for (const p of this.v4Pools)
         if (p.len <= len && v4Contains(p.net, p.len, addr)) return p.mode;
       return this.defaultMode;

@@ -38,8 +38,10 @@ export class V4Index {
 
   private slot(key: number): number {
     // Mix the address and the length, then a 32-bit finaliser (xor-shift-multiply).
-    let h = (key / 64) >>> 0;
-    h ^= Math.imul(key % 64, 0x9e3779b1);
+    // Floors, not `%`: a floating-point remainder is a slow library call on this hot path.
+    const a = Math.floor(key / 64);
+    let h = a >>> 0;
+    h ^= Math.imul(key - a * 64, 0x9e3779b1);
     h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
     h = Math.imul(h ^ (h >>> 12), 0x297a2d39);
     h ^= h >>> 15;

@@ -45,12 +45,12 @@ function dotted(a: number): string {
 
 /** `10.244.5.192/26`; a host route keeps its `/32`. */
 export function formatV4PrefixKey(key: number): string {
-  return `${dotted(Math.floor(key / 64))}/${key % 64}`;
+  return `${dotted(Math.floor(key / 64))}/${v4KeyLength(key)}`;
 }
 
 /** The text iproute2 prints (and the key of status and drift reports): `/32` left out. */
 export function canonicalV4Text(key: number): string {
-  const len = key % 64;
+  const len = v4KeyLength(key);
   const a = dotted(Math.floor(key / 64));
   return len === 32 ? a : `${a}/${len}`;
 }
