@@ -1,20 +1,35 @@
 // An open-addressing hash index over IPv4 prefix keys (see v4-key.ts) for a set of numbered
 // records whose keys live in the owner's Float64Array column: a slot is one Int32 (the record
 // number), 4 bytes, and no object per prefix. Must not know what the records hold. No RFC.
+//
+// The index is split by the top 16 bits of the address into small tables ("buckets"): routes
+// arrive in address order (a full table, a table read), so consecutive prefixes hit the same
+// small bucket, which stays in cache, and growth rebuilds one small bucket, not everything.
+// A bucket is one Int32Array: [bits, used (live + tombstones), live, slots...].
 
 const EMPTY = -1;
 const TOMBSTONE = -2;
-const MIN_BITS = 4;
+const BITS = 0;
+const USED = 1;
+const LIVE = 2;
+const HEAD = 3;
+const MIN_BITS = 2;
+const BUCKETS = 65536;
+
+function newBucket(bits: number): Int32Array {
+  const b = new Int32Array(HEAD + (1 << bits)).fill(EMPTY);
+  b[BITS] = bits;
+  b[USED] = 0;
+  b[LIVE] = 0;
+  return b;
+}
 
 export class V4Index {
-  private bits = MIN_BITS;
-  private mask = (1 << MIN_BITS) - 1;
-  private slots = new Int32Array(1 << MIN_BITS).fill(EMPTY);
+  private buckets: (Int32Array | null)[] = new Array<Int32Array | null>(BUCKETS).fill(null);
   /** The owner's key column: record r has key `keys[r]`. Replace it with attach() on growth. */
   private keys: Float64Array;
-  /** Live records plus tombstones. */
-  private used = 0;
   private live = 0;
+  private slotCount = 0;
   /** forEach() calls running: a shrink waits for them (a grow cannot happen: no insert). */
   private walking = 0;
 
@@ -33,28 +48,30 @@ export class V4Index {
 
   /** Slots allocated (for memory accounting). */
   get capacity(): number {
-    return this.mask + 1;
+    return this.slotCount;
   }
 
-  private slot(key: number): number {
-    // Mix the address and the length, then a 32-bit finaliser (xor-shift-multiply).
-    // Floors, not `%`: a floating-point remainder is a slow library call on this hot path.
-    const a = Math.floor(key / 64);
-    let h = a >>> 0;
-    h ^= Math.imul(key - a * 64, 0x9e3779b1);
+  /** Mix the low address bits and the length, then a 32-bit finaliser (xor-shift-multiply). */
+  private static slot(a: number, len: number, bits: number): number {
+    let h = a & 0xffff;
+    h ^= Math.imul(len, 0x9e3779b1);
     h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
     h = Math.imul(h ^ (h >>> 12), 0x297a2d39);
     h ^= h >>> 15;
-    return h >>> (32 - this.bits);
+    return h >>> (32 - bits);
   }
 
   /** The record with `key`, or -1. */
   get(key: number): number {
-    const slots = this.slots;
+    // Floors, not `%`: a floating-point remainder is a slow library call on this hot path.
+    const a = Math.floor(key / 64);
+    const b = this.buckets[a >>> 16];
+    if (b === null) return -1;
     const keys = this.keys;
-    const mask = this.mask;
-    for (let i = this.slot(key); ; i = (i + 1) & mask) {
-      const r = slots[i];
+    const bits = b[BITS];
+    const mask = (1 << bits) - 1;
+    for (let i = V4Index.slot(a, key - a * 64, bits); ; i = (i + 1) & mask) {
+      const r = b[HEAD + i];
       if (r === EMPTY) return -1;
       if (r >= 0 && keys[r] === key) return r;
     }
@@ -65,16 +82,23 @@ export class V4Index {
    * the owner has already set to `key`) and returns -1. One probe for lookup and insert.
    */
   getOrAdd(key: number, record: number): number {
-    const slots = this.slots;
+    const a = Math.floor(key / 64);
+    const top = a >>> 16;
+    let b = this.buckets[top];
+    if (b === null) {
+      b = this.buckets[top] = newBucket(MIN_BITS);
+      this.slotCount += 1 << MIN_BITS;
+    }
     const keys = this.keys;
-    const mask = this.mask;
+    const bits = b[BITS];
+    const mask = (1 << bits) - 1;
     let free = -1;
-    for (let i = this.slot(key); ; i = (i + 1) & mask) {
-      const r = slots[i];
+    for (let i = V4Index.slot(a, key - a * 64, bits); ; i = (i + 1) & mask) {
+      const r = b[HEAD + i];
       if (r === EMPTY) {
         if (free < 0) {
           free = i;
-          this.used++;
+          b[USED]++;
         }
         break;
       }
@@ -82,11 +106,12 @@ export class V4Index {
         if (free < 0) free = i;
       } else if (keys[r] === key) return r;
     }
-    slots[free] = record;
+    b[HEAD + free] = record;
+    b[LIVE]++;
     this.live++;
     // Keep at most 3/4 of the slots used; grow when live records (not tombstones) fill half.
-    if (this.used * 4 > (mask + 1) * 3) {
-      this.rehash(this.live * 2 > mask + 1 ? this.bits + 1 : this.bits);
+    if (b[USED] * 4 > (mask + 1) * 3) {
+      this.rebuild(top, b[LIVE] * 2 > mask + 1 ? bits + 1 : bits);
     }
     return -1;
   }
@@ -99,56 +124,68 @@ export class V4Index {
 
   /** Removes the record with `key`; returns it, or -1 when there was none. */
   delete(key: number): number {
-    const slots = this.slots;
+    const a = Math.floor(key / 64);
+    const top = a >>> 16;
+    const b = this.buckets[top];
+    if (b === null) return -1;
     const keys = this.keys;
-    const mask = this.mask;
-    for (let i = this.slot(key); ; i = (i + 1) & mask) {
-      const r = slots[i];
+    const bits = b[BITS];
+    const mask = (1 << bits) - 1;
+    for (let i = V4Index.slot(a, key - a * 64, bits); ; i = (i + 1) & mask) {
+      const r = b[HEAD + i];
       if (r === EMPTY) return -1;
       if (r >= 0 && keys[r] === key) {
         // A slot followed by an empty one can be emptied outright: no probe run passes it.
-        if (slots[(i + 1) & mask] === EMPTY) {
-          slots[i] = EMPTY;
-          this.used--;
-        } else slots[i] = TOMBSTONE;
+        if (b[HEAD + ((i + 1) & mask)] === EMPTY) {
+          b[HEAD + i] = EMPTY;
+          b[USED]--;
+        } else b[HEAD + i] = TOMBSTONE;
+        b[LIVE]--;
         this.live--;
-        this.maybeShrink();
+        if (this.walking === 0) this.maybeShrink(top);
         return r;
       }
     }
   }
 
-  private maybeShrink(): void {
-    if (this.walking === 0 && this.bits > MIN_BITS && this.live * 8 < this.mask + 1) {
-      let bits = this.bits;
-      while (bits > MIN_BITS && this.live * 4 < 1 << (bits - 1)) bits--;
-      this.rehash(bits);
+  private maybeShrink(top: number): void {
+    const b = this.buckets[top]!;
+    const live = b[LIVE];
+    if (live === 0) {
+      this.slotCount -= 1 << b[BITS];
+      this.buckets[top] = null;
+      return;
     }
+    let bits = b[BITS];
+    if (bits <= MIN_BITS || live * 8 >= 1 << bits) return;
+    while (bits > MIN_BITS && live * 4 < 1 << (bits - 1)) bits--;
+    this.rebuild(top, bits);
   }
 
   clear(): void {
-    this.bits = MIN_BITS;
-    this.mask = (1 << MIN_BITS) - 1;
-    this.slots = new Int32Array(1 << MIN_BITS).fill(EMPTY);
-    this.used = 0;
+    this.buckets = new Array<Int32Array | null>(BUCKETS).fill(null);
     this.live = 0;
+    this.slotCount = 0;
   }
 
-  private rehash(bits: number): void {
-    const old = this.slots;
-    this.bits = Math.max(MIN_BITS, bits);
-    const cap = 1 << this.bits;
-    this.mask = cap - 1;
-    const slots = new Int32Array(cap).fill(EMPTY);
-    for (let i = 0; i < old.length; i++) {
+  private rebuild(top: number, bits: number): void {
+    const old = this.buckets[top]!;
+    const b = newBucket(Math.max(MIN_BITS, bits));
+    const nbits = b[BITS];
+    const mask = (1 << nbits) - 1;
+    for (let i = HEAD; i < old.length; i++) {
       const r = old[i];
       if (r < 0) continue;
-      let j = this.slot(this.keys[r]);
-      while (slots[j] !== EMPTY) j = (j + 1) & this.mask;
-      slots[j] = r;
+      const key = this.keys[r];
+      const a = Math.floor(key / 64);
+      let j = V4Index.slot(a, key - a * 64, nbits);
+      while (b[HEAD + j] !== EMPTY) j = (j + 1) & mask;
+      b[HEAD + j] = r;
     }
-    this.slots = slots;
-    this.used = this.live;
+    b[USED] = old[LIVE];
+    b[LIVE] = old[LIVE];
+    this.slotCount += (1 << nbits) - (1 << old[BITS]);
+    this.buckets[top] = b;
   }
 
   /**
@@ -158,14 +195,19 @@ export class V4Index {
   forEach(fn: (key: number, record: number) => void): void {
     this.walking++;
     try {
-      const slots = this.slots;
-      for (let i = 0; i < slots.length; i++) {
-        const r = slots[i];
-        if (r >= 0) fn(this.keys[r], r);
+      for (let top = 0; top < BUCKETS; top++) {
+        const b = this.buckets[top];
+        if (b === null) continue;
+        for (let i = HEAD; i < b.length; i++) {
+          const r = b[i];
+          if (r >= 0) fn(this.keys[r], r);
+        }
       }
     } finally {
       this.walking--;
     }
-    this.maybeShrink();
+    if (this.walking === 0) {
+      for (let top = 0; top < BUCKETS; top++) if (this.buckets[top] !== null) this.maybeShrink(top);
+    }
   }
 }
