@@ -111,7 +111,8 @@ export class V4Index {
     this.live++;
     // Keep at most 3/4 of the slots used; grow when live records (not tombstones) fill half.
     if (b[USED] * 4 > (mask + 1) * 3) {
-      this.rebuild(top, b[LIVE] * 2 > mask + 1 ? bits + 1 : bits);
+      // Small buckets grow 4x at a time (fewer rebuilds while a /16 fills), large ones 2x.
+      this.rebuild(top, b[LIVE] * 2 > mask + 1 ? bits + (bits < 8 ? 2 : 1) : bits);
     }
     return -1;
   }

@@ -49,6 +49,11 @@ const STRIDE = 3;
 const BUCKET_MIN_BITS = 3;
 const BUCKETS = 65536;
 
+/** Small buckets grow 4x at a time (fewer rebuilds while a /16 fills), large ones 2x. */
+function grown(bits: number): number {
+  return bits + (bits < 8 ? 2 : 1);
+}
+
 function newBucket(bits: number): Int32Array {
   const b = new Int32Array(HEAD + (1 << bits) * STRIDE).fill(EMPTY);
   b[BITS] = bits;
@@ -127,7 +132,8 @@ export class V4IntTable implements IntTable<number> {
     b[free + 2] = value;
     b[LIVE]++;
     this.live++;
-    if (b[USED] * 4 > (mask + 1) * 3) this.rebuild(top, b[LIVE] * 2 > mask + 1 ? bits + 1 : bits);
+    if (b[USED] * 4 > (mask + 1) * 3)
+      this.rebuild(top, b[LIVE] * 2 > mask + 1 ? grown(bits) : bits);
   }
 
   delete(key: number): boolean {
