@@ -244,7 +244,8 @@ export class LocRib {
     const s = this.store;
     const src = ps.index;
     const pre = ps.preChanged[fi] !== null && ps.preChanged[fi].size > 0;
-    for (const [key, first] of this.heads[fi]) {
+    this.heads[fi].forEach((key, first) => {
+      if (ps.counts[fi] === 0) return;
       let head = first;
       let prev = NONE;
       let id = head;
@@ -258,8 +259,7 @@ export class LocRib {
         }
         id = next;
       }
-      if (ps.counts[fi] === 0) break;
-    }
+    });
   }
 
   markStale(ps: PeerState, fi: number): void {

@@ -31,6 +31,8 @@ export interface IntTable<K> {
   set(key: K, value: number): void;
   delete(key: K): boolean;
   keys(): Iterator<K>;
+  /** Every entry; deleting during the walk is allowed. */
+  forEach(fn: (key: K, value: number) => void): void;
   [Symbol.iterator](): Iterator<[K, number]>;
 }
 
@@ -189,6 +191,27 @@ export class V4IntTable implements IntTable<number> {
   }
 
   /**
+   * `entries()` without an iterator object or a pair per entry (same guarantees): for walks of
+   * a whole table, such as removing a peer's routes after its session went down.
+   */
+  forEach(fn: (key: number, value: number) => void): void {
+    for (let top = 0; top < BUCKETS; top++) {
+      let version = this.versions[top];
+      for (let at = HEAD; ; at += STRIDE) {
+        if (version !== this.versions[top]) {
+          version = this.versions[top];
+          at = HEAD - STRIDE;
+          continue;
+        }
+        const b = this.buckets[top];
+        if (b === null || at >= b.length) break;
+        const len = b[at + 1];
+        if (len >= 0) fn((b[at] >>> 0) * 64 + len, b[at + 2]);
+      }
+    }
+  }
+
+  /**
    * Live iteration: deletions during it are safe; keys present throughout are visited (a
    * bucket rebuilt under the iterator is walked again from its start, so a key may repeat).
    */
@@ -240,6 +263,10 @@ export class TextIntTable implements IntTable<string> {
 
   keys(): Iterator<string> {
     return this.map.keys();
+  }
+
+  forEach(fn: (key: string, value: number) => void): void {
+    for (const [k, v] of this.map) fn(k, v);
   }
 
   [Symbol.iterator](): Iterator<[string, number]> {
