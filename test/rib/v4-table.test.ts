@@ -85,6 +85,10 @@ t.test('the integer table: same contents as a Map, ABSENT for a missing key', as
         if (table.size !== model.size) return false;
         for (const [k, v] of model) if (table.get(k) !== v) return false;
         for (const [, k] of ops) if (!model.has(k) && table.get(k) !== ABSENT) return false;
+        const walked = new Map<number, number>();
+        table.forEach((k, v) => walked.set(k, v));
+        if (walked.size !== model.size || [...model].some(([k, v]) => walked.get(k) !== v))
+          return false;
         const seen = new Map(table);
         return seen.size === model.size && [...model].every(([k, v]) => seen.get(k) === v);
       },
