@@ -16,13 +16,8 @@ const HEAD = 3;
 const MIN_BITS = 2;
 const BUCKETS = 65536;
 
-function newBucket(bits: number): Int32Array {
-  const b = new Int32Array(HEAD + (1 << bits)).fill(EMPTY);
-  b[BITS] = bits;
-  b[USED] = 0;
-  b[LIVE] = 0;
-  return b;
-}
+/** Spare buckets kept per size for reuse: a /16 that grows frees the sizes the next one needs. */
+const SPARES_PER_SIZE = 32;
 
 export class V4Index {
   private buckets: (Int32Array | null)[] = new Array<Int32Array | null>(BUCKETS).fill(null);
@@ -32,6 +27,23 @@ export class V4Index {
   private slotCount = 0;
   /** forEach() calls running: a shrink waits for them (a grow cannot happen: no insert). */
   private walking = 0;
+  /** Replaced buckets by size, reused (a typed array this size lives outside the JS heap). */
+  private spares: Int32Array[][] = [];
+
+  /** A bucket of 2^bits slots: a spare one of that size if there is one, else a new array. */
+  private newBucket(bits: number): Int32Array {
+    const b = this.spares[bits]?.pop() ?? new Int32Array(HEAD + (1 << bits));
+    b.fill(EMPTY);
+    b[BITS] = bits;
+    b[USED] = 0;
+    b[LIVE] = 0;
+    return b;
+  }
+
+  private spare(b: Int32Array): void {
+    const list = (this.spares[b[BITS]] ??= []);
+    if (list.length < SPARES_PER_SIZE) list.push(b);
+  }
 
   constructor(keys: Float64Array) {
     this.keys = keys;
@@ -86,7 +98,7 @@ export class V4Index {
     const top = a >>> 16;
     let b = this.buckets[top];
     if (b === null) {
-      b = this.buckets[top] = newBucket(MIN_BITS);
+      b = this.buckets[top] = this.newBucket(MIN_BITS);
       this.slotCount += 1 << MIN_BITS;
     }
     const keys = this.keys;
@@ -155,6 +167,7 @@ export class V4Index {
     if (live === 0) {
       this.slotCount -= 1 << b[BITS];
       this.buckets[top] = null;
+      this.spare(b);
       return;
     }
     let bits = b[BITS];
@@ -165,13 +178,14 @@ export class V4Index {
 
   clear(): void {
     this.buckets = new Array<Int32Array | null>(BUCKETS).fill(null);
+    this.spares = [];
     this.live = 0;
     this.slotCount = 0;
   }
 
   private rebuild(top: number, bits: number): void {
     const old = this.buckets[top]!;
-    const b = newBucket(Math.max(MIN_BITS, bits));
+    const b = this.newBucket(Math.max(MIN_BITS, bits));
     const nbits = b[BITS];
     const mask = (1 << nbits) - 1;
     for (let i = HEAD; i < old.length; i++) {
@@ -187,6 +201,7 @@ export class V4Index {
     b[LIVE] = old[LIVE];
     this.slotCount += (1 << nbits) - (1 << old[BITS]);
     this.buckets[top] = b;
+    this.spare(old);
   }
 
   /**

@@ -56,12 +56,22 @@ function grown(bits: number): number {
   return bits + (bits < 8 ? 2 : 1);
 }
 
-function newBucket(bits: number): Int32Array {
-  const b = new Int32Array(HEAD + (1 << bits) * STRIDE).fill(EMPTY);
+/** Spare buckets kept per size for reuse: a /16 that grows frees the sizes the next one needs. */
+const SPARES_PER_SIZE = 32;
+
+/** A bucket of 2^bits slots: a spare one of that size if there is one, else a new array. */
+function takeBucket(spares: Int32Array[][], bits: number): Int32Array {
+  const b = spares[bits]?.pop() ?? new Int32Array(HEAD + (1 << bits) * STRIDE);
+  b.fill(EMPTY);
   b[BITS] = bits;
   b[USED] = 0;
   b[LIVE] = 0;
   return b;
+}
+
+function spareBucket(spares: Int32Array[][], b: Int32Array): void {
+  const list = (spares[b[BITS]] ??= []);
+  if (list.length < SPARES_PER_SIZE) list.push(b);
 }
 
 /** The murmur3 finaliser over the low address bits, the length and the seed. */
@@ -80,6 +90,11 @@ export class V4IntTable implements IntTable<number> {
   /** Per bucket, bumped when it is rebuilt: an iterator inside it starts that bucket again. */
   private readonly versions = new Uint32Array(BUCKETS);
   private readonly seed = nextSeed();
+  /**
+   * Bucket allocation is a large share of filling a table (a typed array of this size lives
+   * outside the JS heap): replaced buckets are reused.
+   */
+  private readonly spares: Int32Array[][] = [];
 
   get size(): number {
     return this.live;
@@ -108,7 +123,7 @@ export class V4IntTable implements IntTable<number> {
     const addr = a | 0;
     const top = a >>> 16;
     let b = this.buckets[top];
-    if (b === null) b = this.buckets[top] = newBucket(BUCKET_MIN_BITS);
+    if (b === null) b = this.buckets[top] = takeBucket(this.spares, BUCKET_MIN_BITS);
     const bits = b[BITS];
     const mask = (1 << bits) - 1;
     let free = -1;
@@ -157,6 +172,7 @@ export class V4IntTable implements IntTable<number> {
         if (b[LIVE] === 0) {
           this.buckets[top] = null;
           this.versions[top]++;
+          spareBucket(this.spares, b);
         } else if (bits > BUCKET_MIN_BITS && b[LIVE] * 8 < mask + 1) {
           // Mostly tombstones: rebuild smaller so probes stay short.
           this.rebuild(top, bits - 2);
@@ -169,7 +185,7 @@ export class V4IntTable implements IntTable<number> {
 
   private rebuild(top: number, bits: number): void {
     const old = this.buckets[top]!;
-    const b = newBucket(Math.max(BUCKET_MIN_BITS, bits));
+    const b = takeBucket(this.spares, Math.max(BUCKET_MIN_BITS, bits));
     const nbits = b[BITS];
     const mask = (1 << nbits) - 1;
     for (let at = HEAD; at < old.length; at += STRIDE) {
@@ -188,6 +204,7 @@ export class V4IntTable implements IntTable<number> {
     }
     this.buckets[top] = b;
     this.versions[top]++;
+    spareBucket(this.spares, old);
   }
 
   /**
