@@ -115,9 +115,9 @@ class BenchIp implements CommandRunner {
 
   open(): BatchWriter {
     return {
-      write: async (chunk: string) => {
+      write: async (chunk: string | Uint8Array) => {
         this.writes++;
-        this.apply(chunk);
+        this.apply(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('latin1'));
       },
       end: async () => ({ code: 0, stdout: '', stderr: '' }),
     };

@@ -149,9 +149,12 @@ export class BatchStream {
       this.onOpen(this.entries.length);
       this.writer = this.runner.open(BATCH_ARGS);
     }
-    const text = this.take();
+    // The bytes themselves (a copy: the buffer is reused), not a string the pipe would encode.
+    const bytes = Buffer.from(this.buf.subarray(0, this.used));
+    this.used = 0;
+    this.pending = 0;
     this.sentAny = true;
-    await this.writer?.write(text);
+    await this.writer?.write(bytes);
   }
 
   async finish(): Promise<BatchOutcome> {

@@ -87,7 +87,7 @@ export class IpCommandRunner implements CommandRunner {
       });
     });
     return {
-      write: (chunk: string) =>
+      write: (chunk: string | Uint8Array) =>
         new Promise<void>((resolve) => {
           const stdin = child.stdin;
           if (stdin === null || stdin.destroyed || !stdin.writable) {

@@ -92,7 +92,7 @@ export interface StreamHandle {
 /** A running command fed through stdin (`ip -batch -` while we still plan the rest). */
 export interface BatchWriter {
   /** Resolves when the chunk has been handed to the pipe (back-pressure respected). */
-  write(chunk: string): Promise<void>;
+  write(chunk: string | Uint8Array): Promise<void>;
   /** Closes stdin and resolves with the exit status and output. */
   end(): Promise<CommandResult>;
 }

@@ -222,9 +222,9 @@ export class FakeIp implements CommandRunner {
     let input = '';
     this.chunks = 0;
     return {
-      write: async (chunk: string) => {
+      write: async (chunk: string | Uint8Array) => {
         this.chunks++;
-        input += chunk;
+        input += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('latin1');
       },
       end: () => this.run(args, input),
     };
