@@ -10,7 +10,16 @@ import {
   type PeerSummary,
   type RoutesResult,
 } from '../../control/protocol.js';
-import { formatPeer, formatPeers, formatRoutes } from '../format.js';
+import type { KernelStatus } from '../../kernel/types.js';
+import {
+  formatConfig,
+  formatKernel,
+  formatNode,
+  formatPeer,
+  formatPeers,
+  formatRoutes,
+  type NodeView,
+} from '../format.js';
 
 interface CommonArgs {
   socket: string;
@@ -117,19 +126,22 @@ export const showCommand: CommandModule = {
         'kernel',
         'Routes podbgp owns in the kernel table, with their shape and errors',
         (y) => y,
-        (a) => run(a as unknown as CommonArgs, 'show-kernel', {}, asJson),
+        (a) =>
+          run(a as unknown as CommonArgs, 'show-kernel', {}, (r) =>
+            formatKernel(r as KernelStatus),
+          ),
       )
       .command(
         'node',
         'This node: name, ASN, router id, address and how autodetection chose it',
         (y) => y,
-        (a) => run(a as unknown as CommonArgs, 'show-node', {}, asJson),
+        (a) => run(a as unknown as CommonArgs, 'show-node', {}, (r) => formatNode(r as NodeView)),
       )
       .command(
         'config',
-        'The effective configuration (secrets redacted)',
+        'The effective configuration, as YAML (--json: as JSON)',
         (y) => y,
-        (a) => run(a as unknown as CommonArgs, 'show-config', {}, asJson),
+        (a) => run(a as unknown as CommonArgs, 'show-config', {}, formatConfig),
       )
       .demandCommand(1),
   handler: () => undefined,
