@@ -466,6 +466,8 @@ export class Daemon {
         kubernetes: this.k8s ? this.k8s.status() : null,
         startedAt: this.startedAt,
         converged: this.converged,
+        // The node's own pod blocks (static and from Kubernetes), announced and blackholed.
+        blocks: [...this.ownBlocks].sort(),
       }),
       'show-config': () => this.config,
       'peer-reset': (a) => {

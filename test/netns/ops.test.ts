@@ -33,6 +33,7 @@ import {
   type LabPlan,
   type LabState,
 } from '../../src/lab/index.js';
+import { parse as parseYaml } from 'yaml';
 
 const PREFIX = 'pbo-';
 const STATE_DIR = '/tmp/pbo-ops-test';
@@ -648,39 +649,57 @@ async function checkCli(t: Test, plan: LabPlan, state: LabState, cli: Cli) {
   );
   t.notMatch(ribInText, new RegExp(`^!.*${esc(n2.block)}`, 'm'), 'rib in: not marked "!"');
 
-  // show kernel, node, config (their human form is the same JSON document)
-  for (const mode of ['--json', 'human'] as const) {
-    const args = (what: string) => (mode === '--json' ? ['show', what, '--json'] : ['show', what]);
-    const k = JSON.parse(await human(args('kernel'))) as {
-      converged: boolean;
-      routes: { prefix: string; installed: boolean; shape: string; origin: string }[];
-      counts: { installed: number; notInstalled: number };
-    };
-    t.equal(k.converged, true, `show kernel (${mode}): converged`);
-    t.same(
-      k.routes.map((r) => r.prefix).sort(),
-      plan.nodes.map((o) => o.block).sort(),
-      `show kernel (${mode}): one route per block`,
+  // show kernel, node, config: the JSON documents, then the same facts in the human forms.
+  const k = JSON.parse(await human(['show', 'kernel', '--json'])) as {
+    converged: boolean;
+    routes: { prefix: string; installed: boolean; shape: string; origin: string }[];
+    counts: { installed: number; notInstalled: number };
+  };
+  t.equal(k.converged, true, 'show kernel --json: converged');
+  t.same(
+    k.routes.map((r) => r.prefix).sort(),
+    plan.nodes.map((o) => o.block).sort(),
+    'show kernel --json: one route per block',
+  );
+  const kernelText = await human(['show', 'kernel']);
+  t.match(kernelText, /converged yes/, 'show kernel: converged');
+  for (const o of plan.nodes) {
+    const r = k.routes.find((x) => x.prefix === o.block);
+    const want = o === n1 ? 'blackhole' : designedBest(plan, state, n1, o).shape;
+    t.equal(r?.shape, want, `show kernel --json: ${o.block} ${want}`);
+    t.equal(r?.installed, true);
+    t.match(
+      kernelText,
+      new RegExp(`^\\s*${esc(o.block)}\\s+\\S+\\s+${want}\\s.*\\byes\\b`, 'm'),
+      `show kernel: ${o.block} ${want}, installed`,
     );
-    for (const o of plan.nodes) {
-      const r = k.routes.find((x) => x.prefix === o.block);
-      const want = o === n1 ? 'blackhole' : designedBest(plan, state, n1, o).shape;
-      t.equal(r?.shape, want, `show kernel (${mode}): ${o.block} ${want}`);
-      t.equal(r?.installed, true);
-    }
-    const node = JSON.parse(await human(args('node'))) as {
-      name: string;
-      asn: number;
-      routerId: string;
-      ipv4: { cidr: string } | null;
-      converged: boolean;
-    };
-    t.equal(node.name, n1.name, `show node (${mode}): name`);
-    t.equal(node.asn, LAB_NODE_ASN);
-    t.equal(node.routerId, n1.address);
-    t.equal(node.ipv4?.cidr, `${n1.address}/${n1.segment.prefixLength}`);
-    t.equal(node.converged, true);
-    const config = JSON.parse(await human(args('config'))) as {
+  }
+  const cidr = `${n1.address}/${n1.segment.prefixLength}`;
+  const node = JSON.parse(await human(['show', 'node', '--json'])) as {
+    name: string;
+    asn: number;
+    routerId: string;
+    ipv4: { cidr: string } | null;
+    converged: boolean;
+    blocks: string[];
+  };
+  t.equal(node.name, n1.name, 'show node --json: name');
+  t.equal(node.asn, LAB_NODE_ASN);
+  t.equal(node.routerId, n1.address);
+  t.equal(node.ipv4?.cidr, cidr);
+  t.equal(node.converged, true);
+  t.same(node.blocks, [n1.block], 'show node --json: the own pod block');
+  const nodeText = await human(['show', 'node']);
+  t.match(nodeText, new RegExp(`^Node ${esc(n1.name)} `, 'm'), 'show node: name');
+  t.match(nodeText, new RegExp(`AS:\\s+${LAB_NODE_ASN}\\b`), 'show node: ASN');
+  t.match(nodeText, new RegExp(`Router id:\\s+${esc(n1.address)}\\b`), 'show node: router id');
+  t.match(nodeText, new RegExp(`IPv4 address:\\s+${esc(cidr)}\\b`), 'show node: address');
+  t.match(nodeText, new RegExp(`Pod blocks:\\s+${esc(n1.block)}`), 'show node: pod block');
+  t.match(nodeText, /Converged:\s+yes/, 'show node: converged');
+  for (const mode of ['--json', 'human'] as const) {
+    const text = await human(mode === '--json' ? ['show', 'config', '--json'] : ['show', 'config']);
+    // The human form is YAML, which also reads a JSON document.
+    const config = parseYaml(text) as {
       node: { name: string; asn: number };
       peers: { address: string; holdTime: number }[];
       staticBlocks: string[];
