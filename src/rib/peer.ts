@@ -8,6 +8,7 @@ import type { RouteAttrs } from './attrs.js';
 import type { RouteSource } from './decision.js';
 import type { ExportSource, ExportTarget } from './export.js';
 import type { AdjRibOut } from './adj-rib-out.js';
+import type { PreTable } from './pre-table.js';
 import type { NegotiatedFacts, PeerConfig, RibPeer, UpdateSink } from './types.js';
 
 /** Sorts like the address bytes, IPv4 before IPv6 ("" sorts first: local routes). */
@@ -59,8 +60,8 @@ export class PeerState implements RibPeer, RouteSource, ExportSource, ExportTarg
    * routes policy changed (`preChanged`: the attributes as received) and those it rejected or
    * max-prefix refused (`preRejected`) are kept here. Keyed by prefix key or "key#pathId".
    */
-  readonly preChanged: (Map<number | string, RouteAttrs> | null)[] = [null, null];
-  readonly preRejected: (Map<number | string, RouteAttrs> | null)[] = [null, null];
+  readonly preChanged: (PreTable | null)[] = [null, null];
+  readonly preRejected: (PreTable | null)[] = [null, null];
   readonly out: (AdjRibOut | null)[] = [null, null];
   importChain: CompiledPolicy[] = [];
   exportChain: CompiledPolicy[] = [];

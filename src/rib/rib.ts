@@ -13,6 +13,7 @@ import { AttrTable, RouteAttrs, copyWithout } from './attrs.js';
 import { STALE, type DecisionOptions } from './decision.js';
 import { exportAttributes, mayExport } from './export.js';
 import { PeerState } from './peer.js';
+import { PreTable } from './pre-table.js';
 import {
   FAMILIES,
   LocRib,
@@ -501,7 +502,7 @@ export class Rib implements RibApi {
 
   /** Sets or (with null) deletes one pre-policy row, keeping the attribute references right. */
   private setPre(
-    pre: Map<PrefixKey, RouteAttrs> | null,
+    pre: PreTable | null,
     key: PrefixKey,
     pathId: number,
     base: RouteAttrs | null,
@@ -738,8 +739,8 @@ export class Rib implements RibApi {
         this.dropPre(ps, fi, 'all');
         ps.preChanged[fi] = ps.preRejected[fi] = null;
       } else {
-        ps.preChanged[fi] ??= new Map();
-        ps.preRejected[fi] ??= new Map();
+        ps.preChanged[fi] ??= new PreTable();
+        ps.preRejected[fi] ??= new PreTable();
       }
     }
   }
