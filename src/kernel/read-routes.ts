@@ -108,45 +108,112 @@ export class ShapeTextCache {
 const QUOTE = 34;
 const BACKSLASH = 92;
 
+/** What `RouteScanner` expects next. */
+const START = 0; // "["
+const FIRST = 1; // an object or "]"
+const ITEM = 2; // an object
+const SEP = 3; // "," or "]"
+const DONE = 4;
+/** `scanObject` results besides an end offset. */
+const TRUNCATED = -1;
+const FAILED = -2;
+
 /**
- * Scans one `ip -json route show` output into `out`. Returns an error text when the output is
- * not a JSON array of objects (nothing is trusted then), else null. Routes without `dst` or with
- * an unparsable one are skipped, as are shapes we never install (they get the FOREIGN shape).
+ * Scans `ip -json route show` output into a RouteRead as it arrives, chunk by chunk, so a table
+ * of a million routes is never one string of ~90 MB: each push scans the complete route objects
+ * and keeps only the unfinished one. `error` is set (and nothing more is read) when the output
+ * is not a JSON array of objects; routes without `dst` or with an unparsable one are skipped, as
+ * are shapes we never install (they get the FOREIGN shape).
  */
-export function scanRoutes(
-  text: string,
-  family: Family,
-  shapes: ShapeTable,
-  cache: ShapeTextCache,
-  out: RouteRead,
-): string | null {
-  const n = text.length;
-  let i = skipWs(text, 0);
-  if (i === n) return null;
-  if (text.charCodeAt(i) !== 91) return 'not a JSON array';
-  i = skipWs(text, i + 1);
-  if (text.charCodeAt(i) === 93) return null;
-  for (;;) {
-    if (text.charCodeAt(i) !== 123) return `expected an object at offset ${i}`;
-    const start = i;
+export class RouteScanner {
+  error: string | null = null;
+  private rest = '';
+  private state = START;
+  /** Offset of `rest` in the whole output, for error messages. */
+  private base = 0;
+
+  constructor(
+    private readonly family: Family,
+    private readonly shapes: ShapeTable,
+    private readonly cache: ShapeTextCache,
+    private readonly out: RouteRead,
+  ) {}
+
+  push(chunk: string): void {
+    if (this.error !== null) return;
+    const text = this.rest + chunk;
+    const n = text.length;
+    let i = 0;
+    for (;;) {
+      i = skipWs(text, i);
+      if (i >= n) break;
+      const c = text.charCodeAt(i);
+      if (this.state === START) {
+        if (c !== 91) {
+          this.fail('not a JSON array');
+          return;
+        }
+        this.state = FIRST;
+        i++;
+      } else if (this.state === SEP || (this.state === FIRST && c === 93)) {
+        if (c === 93) this.state = DONE;
+        else if (c === 44) this.state = ITEM;
+        else {
+          this.fail(`expected , or ] at offset ${this.base + i}`);
+          return;
+        }
+        i++;
+      } else if (this.state === DONE) {
+        this.fail(`data after the array at offset ${this.base + i}`);
+        return;
+      } else {
+        if (c !== 123) {
+          this.fail(`expected an object at offset ${this.base + i}`);
+          return;
+        }
+        const end = this.scanObject(text, i);
+        if (end === FAILED) return;
+        if (end === TRUNCATED) break;
+        this.state = SEP;
+        i = end;
+      }
+    }
+    // Keep the unfinished object (a copy: a slice would keep the whole chunk alive).
+    this.rest = i < n ? copyOf(text, i, n) : '';
+    this.base += i;
+  }
+
+  /** The output is complete: its error, or null when it was a whole array (or empty). */
+  end(): string | null {
+    if (this.error !== null) return this.error;
+    if (this.state === START && this.rest === '') return null;
+    if (this.state !== DONE) return this.fail('truncated JSON');
+    return null;
+  }
+
+  private fail(why: string): string {
+    this.error = why;
+    this.rest = '';
+    return why;
+  }
+
+  /** One route object at `start`: its end offset, TRUNCATED (wait for more) or FAILED. */
+  private scanObject(text: string, start: number): number {
+    const n = text.length;
     // Fast path: the route has the same text as a recent one but for its dst value, checked
     // with two native compares and no loop over its characters.
-    const known = cache.recentMatch(text, start);
+    const known = this.cache.recentMatch(text, start);
     if (known !== null) {
       const dstStart = start + known.head.length;
       const dstEnd = text.indexOf('"', dstStart);
       if (dstEnd !== -1 && text.startsWith(known.tail, dstEnd)) {
-        addRoute(text, family, dstStart, dstEnd, known.shape, out);
-        i = skipWs(text, dstEnd + known.tail.length);
-        const c = text.charCodeAt(i);
-        if (c === 93) return null;
-        if (c !== 44) return `expected , or ] at offset ${i}`;
-        i = skipWs(text, i + 1);
-        continue;
+        addRoute(text, this.family, dstStart, dstEnd, known.shape, this.out);
+        return dstEnd + known.tail.length;
       }
     }
     // One pass over the object: find its end and the span of its top-level "dst" string, and
     // hash every character outside that span (FNV-1a).
+    let i = start;
     let h = 0x811c9dc5;
     let depth = 0;
     let expectKey = false;
@@ -154,7 +221,7 @@ export function scanRoutes(
     let dstStart = -1;
     let dstEnd = -1;
     for (;;) {
-      if (i >= n) return 'truncated JSON';
+      if (i >= n) return TRUNCATED;
       const c = text.charCodeAt(i);
       if (c === QUOTE) {
         const s = i + 1;
@@ -164,7 +231,7 @@ export function scanRoutes(
           if (d === QUOTE) break;
           j += d === BACKSLASH ? 2 : 1;
         }
-        if (j >= n) return 'truncated JSON string';
+        if (j >= n) return TRUNCATED;
         const isDstValue = depth === 1 && dstKey && !expectKey;
         if (isDstValue) {
           dstStart = s;
@@ -197,25 +264,38 @@ export function scanRoutes(
     }
     const end = i;
     if (dstStart >= 0) {
-      let shape = cache.find(text, start, dstStart, dstEnd, end, h);
+      let shape = this.cache.find(text, start, dstStart, dstEnd, end, h);
       if (shape < 0) {
         let j: JsonRoute;
         try {
           j = JSON.parse(text.slice(start, end)) as JsonRoute;
         } catch {
-          return `invalid JSON at offset ${start}`;
+          this.fail(`invalid JSON at offset ${this.base + start}`);
+          return FAILED;
         }
-        shape = shapes.intern(parseJsonRoute(j, family));
-        cache.add(h, copyOf(text, start, dstStart), copyOf(text, dstEnd, end), shape);
+        shape = this.shapes.intern(parseJsonRoute(j, this.family));
+        this.cache.add(h, copyOf(text, start, dstStart), copyOf(text, dstEnd, end), shape);
       }
-      addRoute(text, family, dstStart, dstEnd, shape, out);
+      addRoute(text, this.family, dstStart, dstEnd, shape, this.out);
     }
-    i = skipWs(text, i);
-    const c = text.charCodeAt(i);
-    if (c === 93) return null;
-    if (c !== 44) return `expected , or ] at offset ${i}`;
-    i = skipWs(text, i + 1);
+    return end;
   }
+}
+
+/**
+ * Scans one whole `ip -json route show` output into `out` (see RouteScanner). Returns an error
+ * text when the output is not a JSON array of objects (nothing is trusted then), else null.
+ */
+export function scanRoutes(
+  text: string,
+  family: Family,
+  shapes: ShapeTable,
+  cache: ShapeTextCache,
+  out: RouteRead,
+): string | null {
+  const scanner = new RouteScanner(family, shapes, cache, out);
+  scanner.push(text);
+  return scanner.end();
 }
 
 function addRoute(

@@ -56,6 +56,36 @@ export class IpCommandRunner implements CommandRunner {
     });
   }
 
+  runChunks(args: readonly string[], onChunk: (chunk: string) => void): Promise<CommandResult> {
+    return new Promise((resolve) => {
+      const child = spawn(this.binary, [...this.prefix, ...args], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const err: Buffer[] = [];
+      let spawnError: Error | null = null;
+      // A decoding stream: a UTF-8 character split between two reads is not broken.
+      child.stdout?.setEncoding('utf8');
+      child.stdout?.on('data', (c: string) => onChunk(c));
+      child.stderr?.on('data', (c: Buffer) => err.push(c));
+      child.on('error', (e) => {
+        spawnError = e;
+      });
+      child.on('close', (code, signal) => {
+        const stderr = Buffer.concat(err).toString('utf8');
+        resolve({
+          code: code ?? (spawnError !== null ? 127 : 128),
+          stdout: '',
+          stderr:
+            spawnError !== null
+              ? `${stderr}${spawnError.message}\n`
+              : signal !== null
+                ? `${stderr}killed by ${signal}\n`
+                : stderr,
+        });
+      });
+    });
+  }
+
   open(args: readonly string[]): BatchWriter {
     const child = spawn(this.binary, [...this.prefix, ...args], {
       stdio: ['pipe', 'pipe', 'pipe'],

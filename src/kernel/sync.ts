@@ -19,7 +19,7 @@ import {
   type PathPlan,
   type PlanContext,
 } from './plan.js';
-import { RouteRead, ShapeTextCache, scanRoutes } from './read-routes.js';
+import { RouteRead, RouteScanner, ShapeTextCache } from './read-routes.js';
 import {
   renderDelete,
   renderInstall,
@@ -34,6 +34,7 @@ import { buildTopology, Topology, type JsonLink, type JsonLinkRoute } from './to
 import { ensureTunnel, type TunnelState } from './tunnel.js';
 import type {
   Clock,
+  CommandResult,
   CommandRunner,
   DesiredRoute,
   DriftEntry,
@@ -1090,7 +1091,6 @@ export class KernelSync {
 
   private async readActual(): Promise<RouteRead | null> {
     const out = new RouteRead();
-    const texts: string[] = [];
     for (const family of [4, 6] as const) {
       const args = [
         '-json',
@@ -1101,26 +1101,23 @@ export class KernelSync {
         'proto',
         this.target.protocol,
       ];
-      const r = await this.runner.run(family === 6 ? ['-6', ...args] : args);
-      // A table nobody has used yet does not exist in the kernel: it is simply empty.
-      if (r.code !== 0 && /FIB table does not exist/i.test(r.stderr)) {
-        texts.push('');
-        continue;
+      const argv = family === 6 ? ['-6', ...args] : args;
+      // Scanned as it arrives where the runner can stream: a million routes are ~90 MB of text.
+      const scanner = new RouteScanner(family, this.shapes, this.shapeText, out);
+      let r: CommandResult;
+      if (this.runner.runChunks !== undefined) {
+        r = await this.runner.runChunks(argv, (chunk) => scanner.push(chunk));
+      } else {
+        r = await this.runner.run(argv);
+        if (r.code === 0) scanner.push(r.stdout);
       }
+      // A table nobody has used yet does not exist in the kernel: it is simply empty.
+      if (r.code !== 0 && /FIB table does not exist/i.test(r.stderr)) continue;
       if (r.code !== 0) {
         this.log.error({ family, error: r.stderr.trim() }, 'cannot read kernel routes');
         return null;
       }
-      texts.push(r.stdout);
-    }
-    for (const family of [4, 6] as const) {
-      const error = scanRoutes(
-        texts[family === 4 ? 0 : 1],
-        family,
-        this.shapes,
-        this.shapeText,
-        out,
-      );
+      const error = scanner.end();
       if (error !== null) {
         this.log.error({ family, error }, 'cannot parse ip -json route output');
         return null;

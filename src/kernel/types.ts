@@ -105,6 +105,11 @@ export interface CommandRunner {
   run(args: readonly string[], input?: string): Promise<CommandResult>;
   /** Optional: start a command and feed its stdin in chunks. Without it, batches go in one write. */
   open?(args: readonly string[]): BatchWriter;
+  /**
+   * Optional: run a command and hand its stdout over in pieces as they arrive (the result's
+   * `stdout` is then empty), so a large table read is never one string. Without it, run().
+   */
+  runChunks?(args: readonly string[], onChunk: (chunk: string) => void): Promise<CommandResult>;
   /** Long-running command (`ip monitor`): one callback per output line, then one on exit. */
   stream(
     args: readonly string[],

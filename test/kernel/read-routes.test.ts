@@ -4,7 +4,12 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { canonicalPrefix } from '../../src/kernel/addr.js';
-import { RouteRead, ShapeTextCache, scanRoutes } from '../../src/kernel/read-routes.js';
+import {
+  RouteRead,
+  RouteScanner,
+  ShapeTextCache,
+  scanRoutes,
+} from '../../src/kernel/read-routes.js';
 import { parseJsonRoute, routeKey, type JsonRoute } from '../../src/kernel/routes.js';
 import { SHAPE_FOREIGN, ShapeTable } from '../../src/kernel/shapes.js';
 import { canonicalV4Text } from '../../src/kernel/v4-key.js';
@@ -78,6 +83,76 @@ t.test('random tables: the scanner agrees with JSON.parse + parseJsonRoute', asy
     { numRuns: 400 },
   );
   t.pass('agree');
+});
+
+/** Scans `text` in the given pieces; the keys and shape keys read, or the error. */
+function scanPieces(
+  text: string,
+  cuts: number[],
+  shapes: ShapeTable,
+  cache: ShapeTextCache,
+): string[] | string {
+  const out = new RouteRead();
+  const scanner = new RouteScanner(4, shapes, cache, out);
+  let from = 0;
+  for (const at of [...cuts, text.length]) {
+    scanner.push(text.slice(from, at));
+    from = at;
+  }
+  const error = scanner.end();
+  if (error !== null) return error;
+  const rows: string[] = [];
+  for (let k = 0; k < out.v4Count; k++) {
+    rows.push(`${canonicalV4Text(out.v4Keys[k])} ${shapes.key(out.v4Shapes[k])}`);
+  }
+  return rows;
+}
+
+t.test('output read in chunks, split anywhere, reads as the whole text does', async (t) => {
+  fc.assert(
+    fc.property(
+      fc.array(routeArb, { maxLength: 40 }),
+      fc.boolean(),
+      fc.array(fc.nat(), { maxLength: 12 }),
+      (routes, pretty, raw) => {
+        const text = pretty ? JSON.stringify(routes, null, 2) : JSON.stringify(routes);
+        const cuts = [...new Set(raw.map((r) => r % (text.length + 1)))].sort((a, b) => a - b);
+        const shapes = new ShapeTable();
+        const whole = scanPieces(text, [], shapes, new ShapeTextCache());
+        // A warm cache as well as a cold one: the fast path meets cut texts too.
+        const warm = new ShapeTextCache();
+        scanPieces(text, [], shapes, warm);
+        const a = scanPieces(text, cuts, shapes, new ShapeTextCache());
+        const b = scanPieces(text, cuts, shapes, warm);
+        return (
+          Array.isArray(whole) &&
+          JSON.stringify(a) === JSON.stringify(whole) &&
+          JSON.stringify(b) === JSON.stringify(whole)
+        );
+      },
+    ),
+    { numRuns: 400 },
+  );
+  // Every single split point of a small table, cold and warm.
+  const routes = fc.sample(routeArb, { numRuns: 6, seed: 7 });
+  const text = JSON.stringify(routes);
+  const shapes = new ShapeTable();
+  const warm = new ShapeTextCache();
+  const whole = scanPieces(text, [], shapes, warm);
+  let same = 0;
+  for (let at = 0; at <= text.length; at++) {
+    const cold = scanPieces(text, [at], shapes, new ShapeTextCache());
+    const hot = scanPieces(text, [at], shapes, warm);
+    if (
+      JSON.stringify(cold) === JSON.stringify(whole) &&
+      JSON.stringify(hot) === JSON.stringify(whole)
+    )
+      same++;
+  }
+  t.equal(same, text.length + 1, `all ${text.length + 1} split points agree`);
+  // Truncated output is an error, not a shorter table.
+  t.equal(scanPieces(text.slice(0, -1), [5], shapes, warm), 'truncated JSON');
+  t.match(scanPieces(`${text} x`, [3], shapes, warm), /data after the array/);
 });
 
 t.test('the same shape text with other dst values hits the cache and stays right', async (t) => {
