@@ -2,7 +2,7 @@
 // (`ip -n NS ...`) so tests and the lab can target a namespace. Must not parse output.
 // No RFC: the kernel interface is iproute2 (`ip -json`, `ip -batch`, `ip monitor`).
 
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { BatchWriter, CommandResult, CommandRunner, StreamHandle } from './types.js';
 
 export interface IpCommandRunnerOptions {
@@ -22,100 +22,34 @@ export class IpCommandRunner implements CommandRunner {
   }
 
   run(args: readonly string[], input?: string): Promise<CommandResult> {
-    return new Promise((resolve) => {
-      const child = spawn(this.binary, [...this.prefix, ...args], {
-        stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      let spawnError: Error | null = null;
-      child.stdout?.on('data', (c: Buffer) => out.push(c));
-      child.stderr?.on('data', (c: Buffer) => err.push(c));
-      child.on('error', (e) => {
-        spawnError = e;
-      });
-      child.on('close', (code, signal) => {
-        const stderr = Buffer.concat(err).toString('utf8');
-        resolve({
-          code: code ?? (spawnError !== null ? 127 : 128),
-          stdout: Buffer.concat(out).toString('utf8'),
-          stderr:
-            spawnError !== null
-              ? `${stderr}${spawnError.message}\n`
-              : signal !== null
-                ? `${stderr}killed by ${signal}\n`
-                : stderr,
-        });
-      });
-      if (input !== undefined && child.stdin !== null) {
-        child.stdin.on('error', () => {
-          // EPIPE when ip exits early; the exit status reports the failure.
-        });
-        child.stdin.end(input);
-      }
+    const child = spawn(this.binary, [...this.prefix, ...args], {
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    const result = collect(child, null);
+    if (input !== undefined && child.stdin !== null) {
+      child.stdin.on('error', () => {
+        // EPIPE when ip exits early; the exit status reports the failure.
+      });
+      child.stdin.end(input);
+    }
+    return result;
   }
 
   runChunks(args: readonly string[], onChunk: (chunk: string) => void): Promise<CommandResult> {
-    return new Promise((resolve) => {
-      const child = spawn(this.binary, [...this.prefix, ...args], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      const err: Buffer[] = [];
-      let spawnError: Error | null = null;
-      // A decoding stream: a UTF-8 character split between two reads is not broken.
-      child.stdout?.setEncoding('utf8');
-      child.stdout?.on('data', (c: string) => onChunk(c));
-      child.stderr?.on('data', (c: Buffer) => err.push(c));
-      child.on('error', (e) => {
-        spawnError = e;
-      });
-      child.on('close', (code, signal) => {
-        const stderr = Buffer.concat(err).toString('utf8');
-        resolve({
-          code: code ?? (spawnError !== null ? 127 : 128),
-          stdout: '',
-          stderr:
-            spawnError !== null
-              ? `${stderr}${spawnError.message}\n`
-              : signal !== null
-                ? `${stderr}killed by ${signal}\n`
-                : stderr,
-        });
-      });
+    const child = spawn(this.binary, [...this.prefix, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    return collect(child, onChunk);
   }
 
   open(args: readonly string[]): BatchWriter {
     const child = spawn(this.binary, [...this.prefix, ...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let spawnError: Error | null = null;
-    child.stdout?.on('data', (c: Buffer) => out.push(c));
-    child.stderr?.on('data', (c: Buffer) => err.push(c));
-    child.on('error', (e) => {
-      spawnError = e;
-    });
     child.stdin?.on('error', () => {
       // EPIPE when ip exits early; the exit status reports the failure.
     });
-    const closed = new Promise<CommandResult>((resolve) => {
-      child.on('close', (code, signal) => {
-        const stderr = Buffer.concat(err).toString('utf8');
-        resolve({
-          code: code ?? (spawnError !== null ? 127 : 128),
-          stdout: Buffer.concat(out).toString('utf8'),
-          stderr:
-            spawnError !== null
-              ? `${stderr}${(spawnError as Error).message}\n`
-              : signal !== null
-                ? `${stderr}killed by ${signal}\n`
-                : stderr,
-        });
-      });
-    });
+    const closed = collect(child, null);
     return {
       write: (chunk: string | Uint8Array) =>
         new Promise<void>((resolve) => {
@@ -172,4 +106,41 @@ export class IpCommandRunner implements CommandRunner {
       },
     };
   }
+}
+
+/**
+ * The exit of a spawned `ip`: its status, its stdout (kept whole, or handed to `onChunk` as it
+ * arrives and then left empty) and its stderr, with a spawn failure or a signal added to it.
+ */
+function collect(
+  child: ChildProcess,
+  onChunk: ((chunk: string) => void) | null,
+): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let spawnError: Error | null = null;
+    if (onChunk !== null) {
+      // A decoding stream: a UTF-8 character split between two reads is not broken.
+      child.stdout?.setEncoding('utf8');
+      child.stdout?.on('data', (c: string) => onChunk(c));
+    } else child.stdout?.on('data', (c: Buffer) => out.push(c));
+    child.stderr?.on('data', (c: Buffer) => err.push(c));
+    child.on('error', (e) => {
+      spawnError = e;
+    });
+    child.on('close', (code, signal) => {
+      const stderr = Buffer.concat(err).toString('utf8');
+      resolve({
+        code: code ?? (spawnError !== null ? 127 : 128),
+        stdout: onChunk !== null ? '' : Buffer.concat(out).toString('utf8'),
+        stderr:
+          spawnError !== null
+            ? `${stderr}${(spawnError as Error).message}\n`
+            : signal !== null
+              ? `${stderr}killed by ${signal}\n`
+              : stderr,
+      });
+    });
+  });
 }
