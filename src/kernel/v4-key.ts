@@ -16,6 +16,9 @@ export function v4PrefixKey(address: number, length: number): number {
   return address * 64 + length;
 }
 
+/** Addresses in a prefix of each length. */
+const SIZES = Float64Array.from({ length: 33 }, (_, len) => 2 ** (32 - len));
+
 /** Whether a number is a well-formed key (integer, length <= 32, host bits zero). */
 export function isV4PrefixKey(key: number): boolean {
   if (!(key >= 0 && key < KEY_LIMIT)) return false;
@@ -27,9 +30,6 @@ export function isV4PrefixKey(key: number): boolean {
   const size = SIZES[len];
   return Math.floor(addr / size) * size === addr;
 }
-
-/** Addresses in a prefix of each length. */
-const SIZES = Float64Array.from({ length: 33 }, (_, len) => 2 ** (32 - len));
 
 export function v4KeyAddress(key: number): number {
   return Math.floor(key / 64);

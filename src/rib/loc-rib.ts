@@ -46,10 +46,6 @@ export interface LocRibEntry {
   candidates: RouteView[];
 }
 
-export function keyToString(fi: number, key: PrefixKey): string {
-  return fi === 0 ? formatV4Key(key as number) : (key as string);
-}
-
 /** A prefix key as text: "10.244.5.192/26" for an IPv4 number, IPv6 keys are text already. */
 export function prefixText(key: PrefixKey): string {
   return typeof key === 'number' ? formatV4Key(key) : key;
@@ -401,7 +397,7 @@ export class LocRib {
     const s = this.store;
     const a = s.attrs(id);
     return {
-      prefix: keyToString(fi, key),
+      prefix: prefixText(key),
       peer: this.source(id).id,
       pathId: s.pathId(id),
       attributes: a.attrs,
@@ -422,7 +418,7 @@ export class LocRib {
       for (let id = head; id !== NONE; id = s.next(id)) candidates.push(this.view(fi, key, id));
       const best = this.bestIn(head);
       yield {
-        prefix: keyToString(fi, key),
+        prefix: prefixText(key),
         best: best === NONE ? null : this.view(fi, key, best),
         nexthops: best === NONE ? [] : [...this.nexthops(head)],
         candidates,

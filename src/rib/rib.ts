@@ -19,7 +19,6 @@ import {
   LocRib,
   NONE,
   familyIndex,
-  keyToString,
   prefixText,
   type LocRibEntry,
   type RouteView,
@@ -765,10 +764,17 @@ export class Rib implements RibApi {
     const ps = this.state(peer);
     const fi = familyIndex(family);
     if (prePolicy) {
-      // As received: Loc-RIB's own copy where policy kept it, the stored one where it did not.
+      // As received, never selected: Loc-RIB's own copy where policy kept it, the stored copy
+      // where policy changed or rejected it.
       const changed = ps.preChanged[fi];
-      const plain = (key: PrefixKey, pathId: number, a: RouteAttrs, stale: boolean): RouteView => ({
-        prefix: keyToString(fi, key),
+      const received = (
+        key: PrefixKey,
+        pathId: number,
+        a: RouteAttrs,
+        stale: boolean,
+        learnedAt: number,
+      ): RouteView => ({
+        prefix: prefixText(key),
         peer: ps.id,
         pathId,
         attributes: a.attrs,
@@ -777,16 +783,16 @@ export class Rib implements RibApi {
         multipath: false,
         stale,
         eligible: a.reachable,
-        learnedAt: 0,
+        learnedAt,
       });
       for (const { key, id } of this.loc.routes(fi, ps)) {
         const post = this.loc.view(fi, key, id);
         const a = changed?.get(preKey(key, post.pathId)) ?? this.loc.attrsOf(id);
-        yield { ...plain(key, post.pathId, a, post.stale), learnedAt: post.learnedAt };
+        yield received(key, post.pathId, a, post.stale, post.learnedAt);
       }
       for (const [pk, a] of ps.preRejected[fi] ?? []) {
         const { key, pathId } = fromPreKey(fi, pk);
-        yield plain(key, pathId, a, false);
+        yield received(key, pathId, a, false, 0);
       }
       return;
     }
@@ -801,7 +807,7 @@ export class Rib implements RibApi {
     const ps = this.state(peer);
     const fi = familyIndex(family);
     for (const [key, a] of ps.out[fi]?.sent ?? [])
-      yield { prefix: keyToString(fi, key), attributes: a.attrs };
+      yield { prefix: prefixText(key), attributes: a.attrs };
   }
 
   stats(): {

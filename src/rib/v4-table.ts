@@ -51,6 +51,13 @@ const STRIDE = 3;
 const BUCKET_MIN_BITS = 3;
 const BUCKETS = 65536;
 
+/** A position in a walk of a V4IntTable: bucket, slot offset, the bucket's version. */
+interface Walk {
+  top: number;
+  at: number;
+  version: number;
+}
+
 /** Small buckets grow 4x at a time (fewer rebuilds while a /16 fills), large ones 2x. */
 function grown(bits: number): number {
   return bits + (bits < 8 ? 2 : 1);
@@ -207,50 +214,59 @@ export class V4IntTable implements IntTable<number> {
     spareBucket(this.spares, old);
   }
 
+  /** A walk from the first slot (see `step`). */
+  private walk(): Walk {
+    return { top: 0, at: HEAD - STRIDE, version: this.versions[0] };
+  }
+
   /**
-   * `entries()` without an iterator object or a pair per entry (same guarantees): for walks of
-   * a whole table, such as removing a peer's routes after its session went down.
+   * Moves a walk to the next live slot: returns its bucket (the slot is at `w.at`), or null at
+   * the end. Deletions during a walk are safe and keys present throughout are visited; a
+   * bucket rebuilt under the walk is walked again from its start, so a key may repeat.
+   */
+  private step(w: Walk): Int32Array | null {
+    while (w.top < BUCKETS) {
+      if (w.version !== this.versions[w.top]) {
+        w.version = this.versions[w.top];
+        w.at = HEAD - STRIDE;
+      }
+      const b = this.buckets[w.top];
+      w.at += STRIDE;
+      if (b !== null && w.at < b.length) {
+        if (b[w.at + 1] >= 0) return b;
+        continue;
+      }
+      w.top++;
+      w.at = HEAD - STRIDE;
+      if (w.top < BUCKETS) w.version = this.versions[w.top];
+    }
+    return null;
+  }
+
+  /**
+   * Every entry, without an iterator object or a pair per entry: for walks of a whole table,
+   * such as removing a peer's routes after its session went down. Same guarantees as `step`.
    */
   forEach(fn: (key: number, value: number) => void): void {
-    for (let top = 0; top < BUCKETS; top++) {
-      let version = this.versions[top];
-      for (let at = HEAD; ; at += STRIDE) {
-        if (version !== this.versions[top]) {
-          version = this.versions[top];
-          at = HEAD - STRIDE;
-          continue;
-        }
-        const b = this.buckets[top];
-        if (b === null || at >= b.length) break;
-        const len = b[at + 1];
-        if (len >= 0) fn((b[at] >>> 0) * 64 + len, b[at + 2]);
-      }
+    const w = this.walk();
+    for (let b = this.step(w); b !== null; b = this.step(w)) {
+      fn((b[w.at] >>> 0) * 64 + b[w.at + 1], b[w.at + 2]);
     }
   }
 
-  /**
-   * Live iteration: deletions during it are safe; keys present throughout are visited (a
-   * bucket rebuilt under the iterator is walked again from its start, so a key may repeat).
-   */
+  /** Live iteration, with the guarantees of `step`. */
   *entries(): Generator<[number, number]> {
-    for (let top = 0; top < BUCKETS; top++) {
-      let version = this.versions[top];
-      for (let at = HEAD; ; at += STRIDE) {
-        if (version !== this.versions[top]) {
-          version = this.versions[top];
-          at = HEAD - STRIDE;
-          continue;
-        }
-        const b = this.buckets[top];
-        if (b === null || at >= b.length) break;
-        const len = b[at + 1];
-        if (len >= 0) yield [(b[at] >>> 0) * 64 + len, b[at + 2]];
-      }
+    const w = this.walk();
+    for (let b = this.step(w); b !== null; b = this.step(w)) {
+      yield [(b[w.at] >>> 0) * 64 + b[w.at + 1], b[w.at + 2]];
     }
   }
 
+  /** The keys alone (Adj-RIB-Out walks of Loc-RIB): no pair per key. */
   *keys(): Generator<number> {
-    for (const [k] of this.entries()) yield k;
+    const w = this.walk();
+    for (let b = this.step(w); b !== null; b = this.step(w))
+      yield (b[w.at] >>> 0) * 64 + b[w.at + 1];
   }
 
   [Symbol.iterator](): Generator<[number, number]> {

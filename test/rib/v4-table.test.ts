@@ -89,6 +89,8 @@ t.test('the integer table: same contents as a Map, ABSENT for a missing key', as
         table.forEach((k, v) => walked.set(k, v));
         if (walked.size !== model.size || [...model].some(([k, v]) => walked.get(k) !== v))
           return false;
+        const keys = [...table.keys()].sort((a, b) => a - b);
+        if (keys.join() !== [...model.keys()].sort((a, b) => a - b).join()) return false;
         const seen = new Map(table);
         return seen.size === model.size && [...model].every(([k, v]) => seen.get(k) === v);
       },
