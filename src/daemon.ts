@@ -80,7 +80,6 @@ export class Daemon {
   private ownBlocks = new Set<string>();
   /** The own blocks as RIB keys: a withdrawn best path for one of these keeps its blackhole. */
   private ownKeys = new Set<PrefixKey>();
-  /** When each prefix's selected path last changed (the `Age` of `show routes`). */
   private localAsn: number;
   private restarting = false;
   private converged = false;

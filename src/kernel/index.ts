@@ -4,7 +4,6 @@
 
 export { KernelSync } from './sync.js';
 export { v4PrefixKey, formatV4PrefixKey } from './v4-key.js';
-export { diffActual } from './status.js';
 export { IpCommandRunner, type IpCommandRunnerOptions } from './runner.js';
 export { systemClock } from './clock.js';
 export {

@@ -1,10 +1,10 @@
-// Per-prefix bookkeeping of the kernel sync and what it reports: the entry, its status for
-// `show routes` / `show kernel`, and drift between what we installed and what the kernel holds.
+// What the kernel sync reports per prefix: the status of an entry for `show routes` and
+// `show kernel` (drift is found in sync.ts, against the held-shape ids).
 // Must not run commands or schedule work (sync.ts does).
 
 import { shapeOf, type PathPlan } from './plan.js';
-import { renderRoute, routeKey, type KernelRoute, type RouteTarget } from './routes.js';
-import type { DriftEntry, RouteStatus } from './types.js';
+import type { KernelRoute } from './routes.js';
+import type { RouteStatus } from './types.js';
 
 /**
  * One prefix as status reports see it. The sync keeps its state in columns (entries.ts) and
@@ -87,32 +87,4 @@ export function invalidStatus(prefix: string, why: string): RouteStatus {
     lastErrorAt: null,
     origin: 'remote',
   };
-}
-
-/** What changed between what we believed the kernel held and what it holds. */
-export function diffActual(
-  before: ReadonlyMap<string, KernelRoute | null>,
-  after: ReadonlyMap<string, KernelRoute | null>,
-  t: RouteTarget,
-): DriftEntry[] {
-  const out: DriftEntry[] = [];
-  const show = (r: KernelRoute | null | undefined, prefix: string): string | null =>
-    r === undefined
-      ? null
-      : r === null
-        ? '(a tagged route of a shape we never install)'
-        : renderRoute(r, t, prefix);
-  for (const [k, b] of before) {
-    const a = after.get(k);
-    if (a === undefined) out.push({ prefix: k, expected: show(b, k), found: null });
-    else if (
-      (a === null) !== (b === null) ||
-      (a !== null && b !== null && routeKey(a) !== routeKey(b))
-    ) {
-      out.push({ prefix: k, expected: show(b, k), found: show(a, k) });
-    }
-  }
-  for (const [k, a] of after)
-    if (!before.has(k)) out.push({ prefix: k, expected: null, found: show(a, k) });
-  return out;
 }
