@@ -20,6 +20,8 @@ export class RouteAttrs {
   reachable = true;
   /** Policy results derived from this set, keyed by "policy:term" (see rib import/export). */
   derived: Map<string, RouteAttrs> | null = null;
+  /** The next held set with the same hash (a collision chain in the intern table). */
+  collision: RouteAttrs | null = null;
 
   readonly localPref: number;
   /** RFC 4271 §9.1.2.2 a: AS_SEQUENCE counts each ASN, AS_SET counts 1, confed segments 0. */
@@ -38,7 +40,8 @@ export class RouteAttrs {
   readonly nextHopList: readonly string[];
 
   constructor(
-    readonly key: string,
+    /** `attrsHash(afi, attrs)`: where the intern table files the set. */
+    readonly hash: number,
     readonly afi: 1 | 2,
     readonly attrs: Readonly<PathAttributes>,
     readonly nextHop: string,
@@ -72,13 +75,6 @@ export function asPathLength(path: readonly AsPathSegment[] | undefined): number
   return n;
 }
 
-function segKey(path: readonly AsPathSegment[] | undefined): string {
-  if (!path) return '';
-  let s = '';
-  for (const seg of path) s += `${seg.type}:${seg.asns.join(',')};`;
-  return s;
-}
-
 /**
  * A copy of `a` without the named attributes (and without undefined ones). Built by adding
  * properties rather than `delete`, which would turn the object into a slow dictionary.
@@ -95,25 +91,94 @@ export function copyWithout(
   return out as PathAttributes;
 }
 
-/** A canonical text key of an attribute set (without MP_REACH/MP_UNREACH) and its family. */
-export function attrsKey(afi: 1 | 2, a: Readonly<PathAttributes>): string {
-  let k = `${afi}|${a.origin ?? ''}|${segKey(a.asPath)}|${a.nextHop ?? ''}|${a.med ?? ''}|${a.localPref ?? ''}|`;
-  k += `${a.atomicAggregate ? 1 : 0}|${a.aggregator ? `${a.aggregator.asn}@${a.aggregator.address}` : ''}|`;
-  k += `${a.communities ? a.communities.join(',') : ''}|${a.originatorId ?? ''}|`;
-  k += `${a.clusterList ? a.clusterList.join(',') : ''}|`;
-  if (a.extendedCommunities)
-    for (const e of a.extendedCommunities) k += e.raw.toString('hex') + ',';
-  k += '|';
-  if (a.largeCommunities) for (const l of a.largeCommunities) k += `${l[0]}:${l[1]}:${l[2]},`;
-  k += '|';
-  if (a.unknown) for (const u of a.unknown) k += `${u.code}/${u.flags}/${u.value.toString('hex')},`;
-  return k;
+// --- identity of a set ------------------------------------------------------------------------
+// Two sets are the same when every attribute but MP_REACH/MP_UNREACH (and the AS4_* copies,
+// already merged) is equal; a missing list and an empty one count as equal. The table keys on
+// a 32-bit hash of those values and confirms a hit with `sameAttrs`: no text key is built per
+// UPDATE (that was the larger part of interning a set).
+
+function mix(h: number, v: number): number {
+  h = Math.imul(h ^ (v | 0), 0x5bd1e995);
+  return h ^ (h >>> 15);
 }
 
-function flatten(s: string): string {
-  // Indexing into a string makes V8 flatten it in place; the flat copy is what is kept.
-  void s.charCodeAt(0);
-  return s;
+function mixText(h: number, s: string | undefined): number {
+  if (s === undefined) return mix(h, -1);
+  for (let i = 0; i < s.length; i++) h = mix(h, s.charCodeAt(i));
+  return mix(h, s.length);
+}
+
+function mixBytes(h: number, b: Uint8Array): number {
+  for (let i = 0; i < b.length; i++) h = mix(h, b[i]);
+  return mix(h, b.length);
+}
+
+/** The hash of what `sameAttrs` compares. Absent numbers hash apart from every value. */
+export function attrsHash(afi: 1 | 2, a: Readonly<PathAttributes>): number {
+  let h = mix(0x9747b28c, afi);
+  h = mix(h, a.origin ?? -1);
+  if (a.asPath) {
+    for (const seg of a.asPath) {
+      h = mix(h, seg.type + 16);
+      for (let i = 0; i < seg.asns.length; i++) h = mix(h, seg.asns[i]);
+    }
+  }
+  h = mixText(h, a.nextHop);
+  // MED and LOCAL_PREF are 32-bit unsigned: mixed as such, absent as a separate marker.
+  h = a.med === undefined ? mix(h, 0x51ed27) : mix(mix(h, 1), a.med);
+  h = a.localPref === undefined ? mix(h, 0x51ed27) : mix(mix(h, 1), a.localPref);
+  h = mix(h, a.atomicAggregate ? 1 : 0);
+  if (a.aggregator) h = mixText(mix(h, a.aggregator.asn), a.aggregator.address);
+  if (a.communities) for (const c of a.communities) h = mix(h, c);
+  h = mixText(h, a.originatorId);
+  if (a.clusterList) for (const c of a.clusterList) h = mixText(h, c);
+  if (a.extendedCommunities) for (const e of a.extendedCommunities) h = mixBytes(h, e.raw);
+  if (a.largeCommunities)
+    for (const l of a.largeCommunities) h = mix(mix(mix(h, l[0]), l[1]), l[2]);
+  if (a.unknown) {
+    for (const u of a.unknown) h = mixBytes(mix(mix(h, u.code), u.flags), u.value);
+  }
+  return h >>> 0;
+}
+
+function sameList<T>(
+  x: readonly T[] | undefined,
+  y: readonly T[] | undefined,
+  eq: (a: T, b: T) => boolean,
+): boolean {
+  const n = x?.length ?? 0;
+  if (n !== (y?.length ?? 0)) return false;
+  for (let i = 0; i < n; i++) if (!eq(x![i], y![i])) return false;
+  return true;
+}
+
+const same = <T>(a: T, b: T): boolean => a === b;
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(a, b) === 0;
+const sameSegment = (a: AsPathSegment, b: AsPathSegment): boolean =>
+  a.type === b.type && sameList(a.asns, b.asns, same);
+
+/** Whether two normalised attribute sets are the same set (see above). */
+export function sameAttrs(a: Readonly<PathAttributes>, b: Readonly<PathAttributes>): boolean {
+  return (
+    a.origin === b.origin &&
+    a.nextHop === b.nextHop &&
+    a.med === b.med &&
+    a.localPref === b.localPref &&
+    !a.atomicAggregate === !b.atomicAggregate &&
+    a.originatorId === b.originatorId &&
+    a.aggregator?.asn === b.aggregator?.asn &&
+    a.aggregator?.address === b.aggregator?.address &&
+    sameList(a.asPath, b.asPath, sameSegment) &&
+    sameList(a.communities, b.communities, same) &&
+    sameList(a.clusterList, b.clusterList, same) &&
+    sameList(a.extendedCommunities, b.extendedCommunities, (x, y) => sameBytes(x.raw, y.raw)) &&
+    sameList(a.largeCommunities, b.largeCommunities, (x, y) => sameList(x, y, same)) &&
+    sameList(
+      a.unknown,
+      b.unknown,
+      (x, y) => x.code === y.code && x.flags === y.flags && sameBytes(x.value, y.value),
+    )
+  );
 }
 
 /**
@@ -122,25 +187,38 @@ function flatten(s: string): string {
  * set from the table when no holder is left.
  */
 export class AttrTable {
-  private readonly table = new Map<string, RouteAttrs>();
+  /** Held sets by hash; sets whose hashes collide are chained through `RouteAttrs.collision`. */
+  private readonly table = new Map<number, RouteAttrs>();
+  private held = 0;
   /** Held sets by `RouteAttrs.id`, so compact tables can store a number (route-store.ts). */
   readonly byId: (RouteAttrs | null)[] = [];
   private readonly freeIds: number[] = [];
 
-  constructor(private readonly resolve: (nextHop: string, afi: 1 | 2) => boolean) {}
+  constructor(
+    private readonly resolve: (nextHop: string, afi: 1 | 2) => boolean,
+    /** Tests pass a poor hash to exercise collision chains. */
+    private readonly hashOf: (afi: 1 | 2, attrs: Readonly<PathAttributes>) => number = attrsHash,
+  ) {}
 
   get size(): number {
-    return this.table.size;
+    return this.held;
+  }
+
+  /** The held set equal to (afi, attrs), if any. */
+  private find(hash: number, afi: 1 | 2, attrs: Readonly<PathAttributes>): RouteAttrs | null {
+    for (let c = this.table.get(hash) ?? null; c !== null; c = c.collision) {
+      if (c.afi === afi && (c.attrs === attrs || sameAttrs(c.attrs, attrs))) return c;
+    }
+    return null;
   }
 
   /** `attrs` must already be normalised (no MP attributes; `nextHop` set for the family). */
   intern(afi: 1 | 2, attrs: Readonly<PathAttributes>): RouteAttrs {
-    // Flatten the concatenated key: a rope of string pieces would stay behind in the table.
-    const key = flatten(attrsKey(afi, attrs));
-    const found = this.table.get(key);
+    const hash = this.hashOf(afi, attrs);
+    const found = this.find(hash, afi, attrs);
     if (found) return found;
     const nextHop = attrs.nextHop ?? '';
-    const made = new RouteAttrs(key, afi, attrs, nextHop);
+    const made = new RouteAttrs(hash, afi, attrs, nextHop);
     made.reachable = nextHop === '' || this.resolve(nextHop, afi);
     return made;
   }
@@ -150,36 +228,45 @@ export class AttrTable {
       a.refs++;
       return a;
     }
-    const canonical = this.table.get(a.key);
-    if (canonical && canonical !== a) {
+    const canonical = this.find(a.hash, a.afi, a.attrs);
+    if (canonical) {
       canonical.refs++;
       return canonical;
     }
-    if (!canonical) {
-      this.table.set(a.key, a);
-      a.id = this.freeIds.length ? this.freeIds.pop()! : this.byId.length;
-      this.byId[a.id] = a;
-    }
+    a.collision = this.table.get(a.hash) ?? null;
+    this.table.set(a.hash, a);
+    this.held++;
+    a.id = this.freeIds.length ? this.freeIds.pop()! : this.byId.length;
+    this.byId[a.id] = a;
     a.refs = 1;
     return a;
   }
 
   release(a: RouteAttrs): void {
-    if (--a.refs <= 0) {
-      a.refs = 0;
-      if (this.table.get(a.key) === a) {
-        this.table.delete(a.key);
-        this.byId[a.id] = null;
-        this.freeIds.push(a.id);
-        a.id = -1;
-      }
+    if (--a.refs > 0) return;
+    a.refs = 0;
+    if (a.id < 0 || this.byId[a.id] !== a) return;
+    // Unlink from the hash chain.
+    const head = this.table.get(a.hash)!;
+    if (head === a) {
+      if (a.collision) this.table.set(a.hash, a.collision);
+      else this.table.delete(a.hash);
+    } else {
+      let c = head;
+      while (c.collision !== a) c = c.collision!;
+      c.collision = a.collision;
     }
+    a.collision = null;
+    this.held--;
+    this.byId[a.id] = null;
+    this.freeIds.push(a.id);
+    a.id = -1;
   }
 
   /** Re-runs the resolver over every live set; returns the sets whose reachability changed. */
   reresolve(): Set<RouteAttrs> {
     const changed = new Set<RouteAttrs>();
-    for (const a of this.table.values()) {
+    for (const a of this.values()) {
       const now = a.nextHop === '' || this.resolve(a.nextHop, a.afi);
       if (now !== a.reachable) {
         a.reachable = now;
@@ -189,7 +276,10 @@ export class AttrTable {
     return changed;
   }
 
-  values(): IterableIterator<RouteAttrs> {
-    return this.table.values();
+  /** Every held set. */
+  *values(): IterableIterator<RouteAttrs> {
+    for (const head of this.table.values()) {
+      for (let c: RouteAttrs | null = head; c !== null; c = c.collision) yield c;
+    }
   }
 }

@@ -1,0 +1,135 @@
+// The attribute intern table: one object per distinct set, found again by value, through random
+// intern/acquire/release sequences, with the real hash and with a hash that always collides.
+// The notion of "same set" is written here independently, as a text over the compared fields.
+import fc from 'fast-check';
+import t from 'tap';
+import type { PathAttributes } from '../../protocol/types.js';
+import { AttrTable, attrsHash, sameAttrs, type RouteAttrs } from '../../src/rib/attrs.js';
+
+/** The fields a set is identified by; absent lists equal empty ones. */
+function identity(afi: number, a: PathAttributes): string {
+  return JSON.stringify([
+    afi,
+    a.origin ?? null,
+    (a.asPath ?? []).map((s) => [s.type, s.asns]),
+    a.nextHop ?? null,
+    a.med ?? null,
+    a.localPref ?? null,
+    !!a.atomicAggregate,
+    a.aggregator ?? null,
+    a.communities ?? [],
+    a.originatorId ?? null,
+    a.clusterList ?? [],
+    (a.extendedCommunities ?? []).map((e) => e.raw.toString('hex')),
+    a.largeCommunities ?? [],
+    (a.unknown ?? []).map((u) => [u.code, u.flags, u.value.toString('hex')]),
+  ]);
+}
+
+const small = fc.integer({ min: 0, max: 2 });
+const maybe = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> =>
+  fc.option(arb, { nil: undefined });
+const attrsArb: fc.Arbitrary<PathAttributes> = fc.record(
+  {
+    origin: maybe(fc.constantFrom(0 as const, 1 as const, 2 as const)),
+    asPath: maybe(
+      fc.array(
+        fc.record({
+          type: fc.constantFrom(1 as const, 2 as const),
+          asns: fc.array(small, { maxLength: 2 }),
+        }),
+        { maxLength: 2 },
+      ),
+    ),
+    nextHop: maybe(fc.constantFrom('192.0.2.1', '192.0.2.2')),
+    med: maybe(small),
+    localPref: maybe(fc.constantFrom(0, 100)),
+    atomicAggregate: maybe(fc.boolean()),
+    aggregator: maybe(fc.record({ asn: small, address: fc.constantFrom('10.0.0.1', '10.0.0.2') })),
+    communities: maybe(fc.array(small, { maxLength: 2 })),
+    originatorId: maybe(fc.constantFrom('1.1.1.1', '2.2.2.2')),
+    clusterList: maybe(fc.array(fc.constantFrom('1.1.1.1', '3.3.3.3'), { maxLength: 2 })),
+    extendedCommunities: maybe(
+      fc.array(
+        small.map((n) => ({ type: 0, subtype: 2, raw: Buffer.from([0, 2, 0, 0, 0, 0, 0, n]) })),
+        { maxLength: 1 },
+      ),
+    ),
+    largeCommunities: maybe(
+      fc.array(fc.tuple(small, small, small) as fc.Arbitrary<readonly [number, number, number]>, {
+        maxLength: 1,
+      }),
+    ),
+    unknown: maybe(
+      fc.array(
+        fc.record({
+          code: fc.constantFrom(99, 100),
+          flags: fc.constant(0xc0),
+          value: small.map((n) => Buffer.from([n])),
+        }),
+        { maxLength: 1 },
+      ),
+    ),
+  },
+  { requiredKeys: [] },
+);
+const afiArb = fc.constantFrom(1 as const, 2 as const);
+
+t.test('sameAttrs agrees with the field-by-field identity; equal sets hash alike', async (t) => {
+  fc.assert(
+    fc.property(afiArb, attrsArb, attrsArb, (afi, a, b) => {
+      const eq = identity(afi, a) === identity(afi, b);
+      if (sameAttrs(a, b) !== eq) return false;
+      return !eq || attrsHash(afi, a) === attrsHash(afi, b);
+    }),
+    { numRuns: 5000 },
+  );
+  // Structured copies are still the same set.
+  const a: PathAttributes = { origin: 0, asPath: [{ type: 2, asns: [1, 2] }], communities: [5] };
+  t.ok(sameAttrs(a, structuredClone(a)));
+  t.notOk(sameAttrs(a, { ...a, med: 0 }), 'a MED of 0 is not an absent MED');
+});
+
+for (const [name, hash] of [
+  ['the real hash', attrsHash],
+  ['a hash where everything collides', () => 7],
+] as const) {
+  t.test(`one object per held set, found by value (${name})`, async () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.boolean(), afiArb, attrsArb, fc.nat()), { maxLength: 120 }),
+        (ops) => {
+          const table = new AttrTable(() => true, hash);
+          const held = new Map<string, { obj: RouteAttrs; refs: number }>();
+          for (const [release, afi, a, pick] of ops) {
+            if (release && held.size) {
+              const keys = [...held.keys()];
+              const k = keys[pick % keys.length];
+              const h = held.get(k)!;
+              table.release(h.obj);
+              if (--h.refs === 0) held.delete(k);
+            } else {
+              const id = identity(afi, a);
+              const obj = table.acquire(table.intern(afi, a));
+              const h = held.get(id);
+              if (h) {
+                if (h.obj !== obj) return false;
+                h.refs++;
+              } else held.set(id, { obj, refs: 1 });
+              if (table.byId[obj.id] !== obj) return false;
+            }
+            if (table.size !== held.size) return false;
+          }
+          // Every held set is listed once, and a fresh intern of its value finds it.
+          const listed = [...table.values()];
+          if (listed.length !== held.size) return false;
+          for (const { obj } of held.values()) {
+            if (table.intern(obj.afi, structuredClone(obj.attrs)) !== obj) return false;
+          }
+          return true;
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+}
