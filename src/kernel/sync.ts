@@ -2,7 +2,7 @@
 // apply (one ip -batch per reconcile), watch (ip monitor) and heal drift; adopt on start, keep on
 // stop. Touches only routes with our protocol tag. Must not know BGP (input is prefix/next hops).
 
-import { formatAddr, parseAddr, parsePrefix, type Family, type Prefix } from './addr.js';
+import { formatAddr, parsePrefix, type Family, type Prefix } from './addr.js';
 import { BatchStream, runBatch } from './batch.js';
 import { systemClock } from './clock.js';
 import { EntryStore, F_DIRTY, F_ERROR, F_OWN, F_READ, F_SEEN, F_V6 } from './entries.js';
@@ -19,6 +19,7 @@ import {
   type PathPlan,
   type PlanContext,
 } from './plan.js';
+import { segmentTexts, unreachableReason, type ReachSnapshot } from './reach.js';
 import { RouteRead, RouteScanner, ShapeTextCache } from './read-routes.js';
 import {
   renderDelete,
@@ -152,6 +153,7 @@ export class KernelSync {
   private driftTimer: TimerHandle | null = null;
   private monitorRestartTimer: TimerHandle | null = null;
 
+  private adoptedCount = 0;
   private reconciles = 0;
   private reconcileErrors = 0;
   private driftRepaired = 0;
@@ -328,6 +330,11 @@ export class KernelSync {
     return this.isConverged;
   }
 
+  /** Tagged routes found in the kernel by start() (0 before it). */
+  get adoptedAtStart(): number {
+    return this.adoptedCount;
+  }
+
   /**
    * Whether traffic to a next hop can be forwarded: it lies on a connected segment, or it is
    * IPv4 and some pool sends off-segment traffic through an IPIP tunnel the kernel can make.
@@ -340,14 +347,22 @@ export class KernelSync {
 
   /** Why `canReach` says no, in words for `show routes`; null when the next hop is reachable. */
   unreachableReason(nexthop: string): string | null {
-    const addr = parseAddr(nexthop.split('%')[0]);
-    if (addr === null) return `next hop ${nexthop} is not an IP address`;
-    if (this.topology.lookup(addr) !== null) return null;
-    const off = `next hop ${nexthop} is not on a connected segment`;
-    if (addr.family === 6) return `${off} (IPIP carries IPv4 only)`;
-    if (!this.wantTunnel) return `${off} and the pool's ipipMode is Never`;
-    if (this.tunnel?.available !== true) return `${off} and the kernel has no IPIP support`;
-    return null;
+    return unreachableReason(nexthop, {
+      onSegment: (addr) => this.topology.lookup(addr) !== null,
+      tunnelWanted: this.wantTunnel,
+      tunnelAvailable: this.tunnel?.available === true,
+    });
+  }
+
+  /**
+   * The facts `unreachableReason` reads besides the pools, as plain data (for a client on
+   * another thread); it changes when the 'reachability' event fires.
+   */
+  reachability(): ReachSnapshot {
+    return {
+      connected: segmentTexts(this.topology.connected),
+      tunnelAvailable: this.tunnel?.available === true,
+    };
   }
 
   /** The entry of a parsed prefix, created when new. */
@@ -503,6 +518,7 @@ export class KernelSync {
       const fresh = await this.readActual();
       if (fresh === null) throw new Error(`cannot read kernel table ${this.target.table}`);
       this.adopt(fresh, null);
+      this.adoptedCount = fresh.size;
       this.log.info(
         { adopted: fresh.size, table: this.target.table, protocol: this.target.protocol },
         'adopted existing kernel routes (not flushed)',
@@ -1271,6 +1287,11 @@ export class KernelSync {
     const text = String(prefix);
     const why = this.invalid.get(text);
     return why === undefined ? null : invalidStatus(text, why);
+  }
+
+  /** routeStatus() of each prefix, in order (one call for a whole `show routes`). */
+  routeStatuses(prefixes: readonly (string | number)[]): (RouteStatus | null)[] {
+    return prefixes.map((p) => this.routeStatus(p));
   }
 
   /** `withText` false: the prefix is left empty (counting only, no string per route). */

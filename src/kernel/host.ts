@@ -1,0 +1,146 @@
+// The worker side of the kernel sync's thread split: runs one KernelSync, applies the client's
+// messages to it in arrival order, answers its requests, and posts events, reachability
+// snapshots and log records back. Must not know BGP or create the worker itself. No RFC.
+
+import type { KernelSync } from './sync.js';
+import type { KernelLogger } from './types.js';
+import { UpdateDecoder } from './update-batch.js';
+import type {
+  FromWorker,
+  KernelReplies,
+  KernelRequest,
+  LogLevel,
+  ToWorker,
+} from './worker-protocol.js';
+
+/** The worker's end of the channel (a worker_threads MessagePort, or one of a MessageChannel). */
+export interface HostPort {
+  postMessage(msg: FromWorker): void;
+  on(event: 'message', listener: (msg: ToWorker) => void): unknown;
+}
+
+export class KernelHost {
+  private readonly decoder = new UpdateDecoder();
+  private readonly apply = (prefix: string | number, nexthops: readonly string[] | null): void =>
+    this.sync.update(prefix, nexthops);
+
+  constructor(
+    private readonly sync: KernelSync,
+    private readonly port: HostPort,
+  ) {
+    sync.on('reachability', () => port.postMessage({ t: 'reach', reach: sync.reachability() }));
+    sync.on('drift', (entries) => port.postMessage({ t: 'drift', entries }));
+    sync.on('ipip-unavailable', (reason) => port.postMessage({ t: 'ipip-unavailable', reason }));
+    port.on('message', (msg) => this.handle(msg));
+  }
+
+  /**
+   * One message, applied before the next is read: the client's call order is the order here.
+   * A throw (a malformed batch, a bug) is not caught: it ends the worker, and the client
+   * reports the worker's death (no silent loss of a FIB writer).
+   */
+  handle(msg: ToWorker): void {
+    switch (msg.t) {
+      case 'updates':
+        this.decoder.apply(msg, this.apply);
+        return;
+      case 'own':
+        this.sync.setOwnBlocks(msg.prefixes);
+        return;
+      case 'pools':
+        this.sync.setPools(msg.pools, msg.defaultMode);
+        return;
+      case 'converged':
+        this.sync.markConverged();
+        return;
+      case 'request':
+        this.answer(msg.req).then(
+          (value) => this.port.postMessage({ t: 'reply', id: msg.id, ok: true, value }),
+          (err: unknown) =>
+            this.port.postMessage({
+              t: 'reply',
+              id: msg.id,
+              ok: false,
+              error: err instanceof Error ? err.message : String(err),
+            }),
+        );
+        return;
+    }
+  }
+
+  private async answer(req: KernelRequest): Promise<KernelReplies[KernelRequest['op']]> {
+    switch (req.op) {
+      case 'start':
+        await this.sync.start();
+        return { adopted: this.sync.adoptedAtStart, reach: this.sync.reachability() };
+      case 'status':
+        return this.sync.status({ routes: req.routes });
+      case 'routeStatuses':
+        return this.sync.routeStatuses(req.prefixes);
+      case 'idle':
+        await this.sync.idle();
+        return null;
+      case 'resync':
+        await this.sync.resync();
+        return null;
+      case 'stop':
+        await this.sync.stop({ flush: req.flush });
+        return null;
+    }
+  }
+}
+
+/**
+ * A KernelLogger that posts its records to the main thread, which writes them through the
+ * daemon's own logger (same fields, same output, pretty or JSON). Records below `minLevel`
+ * are dropped here, before any copy.
+ */
+export class PortLogger implements KernelLogger {
+  constructor(
+    private readonly post: (msg: FromWorker) => void,
+    private readonly minLevel: number,
+    private readonly bindings: Record<string, unknown>[] = [],
+  ) {}
+
+  child(bindings: Record<string, unknown>): KernelLogger {
+    return new PortLogger(this.post, this.minLevel, [...this.bindings, bindings]);
+  }
+
+  debug(obj: object, msg?: string): void {
+    this.write('debug', 20, obj, msg);
+  }
+
+  info(obj: object, msg?: string): void {
+    this.write('info', 30, obj, msg);
+  }
+
+  warn(obj: object, msg?: string): void {
+    this.write('warn', 40, obj, msg);
+  }
+
+  error(obj: object, msg?: string): void {
+    this.write('error', 50, obj, msg);
+  }
+
+  private write(level: LogLevel, value: number, obj: object, msg: string | undefined): void {
+    if (value < this.minLevel) return;
+    const bindings = this.bindings;
+    try {
+      this.post({ t: 'log', level, bindings, obj, msg });
+    } catch {
+      // Something in the record cannot be cloned (a function, a socket): send its JSON form.
+      this.post({ t: 'log', level, bindings, obj: plain(obj), msg });
+    }
+  }
+}
+
+/** A cloneable copy of a log object: errors as pino prints them, bigints as text. */
+function plain(obj: object): object {
+  return JSON.parse(
+    JSON.stringify(obj, (_k, v: unknown) => {
+      if (v instanceof Error) return { type: v.name, message: v.message, stack: v.stack };
+      if (typeof v === 'bigint') return v.toString();
+      return v;
+    }),
+  ) as object;
+}
