@@ -17,7 +17,7 @@ import {
 } from './config/index.js';
 import type { Command } from './control/protocol.js';
 import { ControlServer, type Handler } from './control/server.js';
-import { IpCommandRunner, KernelSync } from './kernel/index.js';
+import { KernelClient } from './kernel/index.js';
 // The Kubernetes client is loaded only when kubernetes.enabled (it costs ~75 MiB of RSS).
 import type { K8sPeerSource, PeerUpdate } from './k8s/index.js';
 import {
@@ -59,6 +59,8 @@ export interface DaemonOptions {
   /** `--flush-on-exit`: remove our kernel routes on SIGTERM (overrides the config). */
   flushOnExit?: boolean;
   clock?: Clock;
+  /** Called after the kernel worker died (logged as fatal). Default: exit the process with 1. */
+  onFatal?: (err: Error) => void;
 }
 
 /** Seconds to wait for End-of-RIB from every peer before reconciling the kernel anyway. */
@@ -67,7 +69,7 @@ const CONVERGE_TIMEOUT_MS = 60_000;
 export class Daemon {
   private config: PodbgpConfig;
   private identity!: NodeIdentity;
-  private kernel!: KernelSync;
+  private kernel!: KernelClient;
   private rib!: Rib;
   private listener: Listener | null = null;
   private control: ControlServer | null = null;
@@ -144,15 +146,18 @@ export class Daemon {
     );
 
     // 2. Adopt the routes a previous run left in the kernel; reconcile only after convergence.
-    this.kernel = new KernelSync({
-      runner: new IpCommandRunner(),
+    // The kernel sync runs on its own thread (zebra to our bgpd): the RIB's changes are posted
+    // to it in batches, and a dead worker ends the daemon (kernel routes stay for the restart).
+    this.kernel = new KernelClient({
       logger: this.log,
+      logLevel: this.log.level,
       table: cfg.kernel.table,
       protocol: cfg.kernel.protocol,
       pools: cfg.pools.map((p) => ({ cidr: p.cidr, ipipMode: p.ipipMode })),
       tunnelMtu: cfg.kernel.tunnelMtu ?? undefined,
       convergeTimeoutMs: CONVERGE_TIMEOUT_MS,
     });
+    this.kernel.on('fatal', (err) => this.kernelDied(err));
     this.kernel.on('ipip-unavailable', (reason) =>
       this.log.error(
         { reason },
@@ -162,8 +167,7 @@ export class Daemon {
     this.kernel.on('drift', (entries) =>
       this.log.warn({ entries }, 'kernel routes changed by someone else: repairing'),
     );
-    await this.kernel.start();
-    const adopted = this.kernel.status().routes.filter((r) => r.origin === 'adopted').length;
+    const { adopted } = await this.kernel.start();
     this.restarting = adopted > 0;
 
     // 3. The RIB, with its policies, feeding the kernel.
@@ -232,6 +236,16 @@ export class Daemon {
       }
       if (!c.local) this.kernel.update(c.key, c.nexthops);
     }
+  }
+
+  /** The kernel worker is gone: without a FIB writer the daemon must not go on. */
+  private kernelDied(err: Error): void {
+    this.log.fatal(
+      { err },
+      `the kernel route sync thread died (${err.message}): exiting; kernel routes stay in place`,
+    );
+    if (this.opts.onFatal) this.opts.onFatal(err);
+    else process.exit(1);
   }
 
   private setOwnBlocks(): void {
@@ -443,16 +457,16 @@ export class Daemon {
         const p = this.peerOrThrow(a.address);
         return peerDetail(p, this.localAsn, staleCount(this.rib, p));
       },
-      'show-routes': (a) => ({
-        routes: routeRows(this.rib, this.kernel, {
+      'show-routes': async (a) => ({
+        routes: await routeRows(this.rib, this.kernel, {
           prefix: typeof a.prefix === 'string' ? a.prefix : undefined,
           peer: typeof a.peer === 'string' ? a.peer : undefined,
           family: a.family === 'ipv4' || a.family === 'ipv6' ? a.family : undefined,
           all: a.all === true,
         }),
       }),
-      'show-rib': (a) => ({
-        routes: ribRows(
+      'show-rib': async (a) => ({
+        routes: await ribRows(
           this.rib,
           this.peerOrThrow(a.address),
           a.direction === 'out' ? 'out' : 'in',
@@ -501,9 +515,9 @@ export class Daemon {
     };
   }
 
-  private metricsSnapshot(): MetricsSnapshot {
+  private async metricsSnapshot(): Promise<MetricsSnapshot> {
+    const k = await this.kernel.status({ routes: false });
     const now = this.clock.now();
-    const k = this.kernel.status({ routes: false });
     return {
       peers: [...this.peers.values()].map((p) => {
         const s = peerSummary(p);

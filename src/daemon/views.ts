@@ -1,11 +1,12 @@
 // What `podbgp show ...` sees: builds the control protocol's result objects from the live
-// RIB, sessions and kernel sync. Read-only; nothing here changes daemon state.
+// RIB, sessions and kernel sync. Read-only; nothing here changes daemon state. The kernel's
+// statuses come in one request per command, never one per row (the sync runs on a thread).
 
 import { formatCommunity } from '../../protocol/attributes/communities.js';
 import { parseIpv4 } from '../../protocol/prefix.js';
 import type { AsPathSegment, FamilyName, PathAttributes } from '../../protocol/types.js';
 import type { KernelState, PeerDetail, PeerSummary, RouteRow } from '../control/protocol.js';
-import type { KernelSync, RouteStatus } from '../kernel/index.js';
+import type { RouteStatus } from '../kernel/index.js';
 import type { Rib, RouteView } from '../rib/rib.js';
 import type { PeerRuntime } from './peer.js';
 
@@ -130,46 +131,60 @@ export interface RouteQuery {
   all?: boolean;
 }
 
+/** What the views read from the kernel sync (KernelClient, or KernelSync itself). */
+export interface KernelView {
+  /** The kernel status of each prefix, in order: one round trip for a whole table. */
+  routeStatuses(
+    prefixes: (string | number)[],
+  ): Promise<(RouteStatus | null)[]> | (RouteStatus | null)[];
+  unreachableReason(nexthop: string): string | null;
+}
+
 /** `show routes`: the Loc-RIB joined with the kernel's status of each prefix. */
-export function routeRows(rib: Rib, kernel: KernelSync, q: RouteQuery): RouteRow[] {
-  const rows: RouteRow[] = [];
+export async function routeRows(rib: Rib, kernel: KernelView, q: RouteQuery): Promise<RouteRow[]> {
+  // First the rows' routes, then every status at once, then the rows.
+  const picked: { c: RouteView; family: FamilyName; selected: boolean; at: number }[] = [];
+  const prefixes: string[] = [];
   for (const family of FAMILIES) {
     if (q.family && (q.family === 'ipv4') !== (family === 'ipv4-unicast')) continue;
     for (const entry of rib.locRib(family)) {
       if (q.prefix && !matchesQuery(entry.prefix, q.prefix)) continue;
-      const status = kernel.routeStatus(entry.prefix);
+      const at = prefixes.length;
       for (const c of entry.candidates) {
         if (q.peer && c.peer !== q.peer) continue;
         const selected = c.best || c.multipath;
         if (!selected && !q.all) continue;
-        // A path the RIB could not use because its next hop is unreachable says why.
-        const unreachable = c.eligible ? null : kernel.unreachableReason(c.nextHop);
-        const k: KernelState = unreachable
-          ? { status: 'not-installed', shape: null, device: null, reason: unreachable }
-          : kernelState(status, selected);
-        rows.push(row(c, family, k));
+        picked.push({ c, family, selected, at });
       }
+      if (picked.length > 0 && picked[picked.length - 1].at === at) prefixes.push(entry.prefix);
     }
   }
-  return rows;
+  const statuses = await kernel.routeStatuses(prefixes);
+  return picked.map(({ c, family, selected, at }) => {
+    // A path the RIB could not use because its next hop is unreachable says why.
+    const unreachable = c.eligible ? null : kernel.unreachableReason(c.nextHop);
+    const k: KernelState = unreachable
+      ? { status: 'not-installed', shape: null, device: null, reason: unreachable }
+      : kernelState(statuses[at] ?? null, selected);
+    return row(c, family, k);
+  });
 }
 
 /**
  * `show rib in|out ADDR`. Each row carries the kernel's view of its prefix and the time the
  * prefix's selected path last changed, as `show routes` does.
  */
-export function ribRows(
+export async function ribRows(
   rib: Rib,
   peer: PeerRuntime,
   direction: 'in' | 'out',
-  kernel: KernelSync,
-): RouteRow[] {
-  const rows: RouteRow[] = [];
-  const add = (r: RouteView, family: FamilyName, selected: boolean) =>
-    rows.push(row(r, family, kernelState(kernel.routeStatus(r.prefix), selected)));
+  kernel: KernelView,
+): Promise<RouteRow[]> {
+  const picked: { r: RouteView; family: FamilyName; selected: boolean }[] = [];
   for (const family of FAMILIES) {
     if (direction === 'in') {
-      for (const r of rib.adjRibIn(peer.ribPeer, family)) add(r, family, r.best || r.multipath);
+      for (const r of rib.adjRibIn(peer.ribPeer, family))
+        picked.push({ r, family, selected: r.best || r.multipath });
     } else {
       for (const r of rib.adjRibOut(peer.ribPeer, family)) {
         // What we send is our selected path for the prefix.
@@ -186,11 +201,14 @@ export function ribRows(
           // Adj-RIB-Out keeps no time of its own.
           learnedAt: 0,
         };
-        add(view, family, true);
+        picked.push({ r: view, family, selected: true });
       }
     }
   }
-  return rows;
+  const statuses = await kernel.routeStatuses(picked.map((p) => p.r.prefix));
+  return picked.map(({ r, family, selected }, k) =>
+    row(r, family, kernelState(statuses[k] ?? null, selected)),
+  );
 }
 
 /** Counts a peer's routes that are kept as stale (RFC 4724 helper mode). */

@@ -58,7 +58,7 @@ export class Metrics {
   private readonly reconcileErrors: MonotonicCounter;
   private readonly drift: MonotonicCounter;
 
-  constructor(private readonly snapshot: () => MetricsSnapshot) {
+  constructor(private readonly snapshot: () => MetricsSnapshot | Promise<MetricsSnapshot>) {
     const r = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'podbgp_process_' });
     this.state = new Gauge({
@@ -116,7 +116,7 @@ export class Metrics {
 
   /** Reads the snapshot into the registry and returns the Prometheus text. */
   async render(): Promise<string> {
-    const s = this.snapshot();
+    const s = await this.snapshot();
     this.state.reset();
     this.uptime.reset();
     this.prefixes.reset();
