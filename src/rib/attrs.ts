@@ -91,6 +91,34 @@ export function copyWithout(
   return out as PathAttributes;
 }
 
+/**
+ * The set a route is stored with: `a` without MP_REACH/MP_UNREACH and the AS4_* copies (merged by
+ * the codec), with `nextHop` as the family's next hop, and from eBGP without LOCAL_PREF,
+ * ORIGINATOR_ID and CLUSTER_LIST (RFC 4271 §5.1.5, RFC 4456 §8). Absent attributes stay absent.
+ * Built field by field (one object shape per combination, no key list walked per UPDATE).
+ */
+export function normalisedAttrs(
+  a: Readonly<PathAttributes>,
+  nextHop: string,
+  ebgp: boolean,
+): PathAttributes {
+  const out: PathAttributes = {};
+  if (a.origin !== undefined) out.origin = a.origin;
+  if (a.asPath !== undefined) out.asPath = a.asPath;
+  if (a.med !== undefined) out.med = a.med;
+  if (a.localPref !== undefined && !ebgp) out.localPref = a.localPref;
+  if (a.atomicAggregate !== undefined) out.atomicAggregate = a.atomicAggregate;
+  if (a.aggregator !== undefined) out.aggregator = a.aggregator;
+  if (a.communities !== undefined) out.communities = a.communities;
+  if (a.originatorId !== undefined && !ebgp) out.originatorId = a.originatorId;
+  if (a.clusterList !== undefined && !ebgp) out.clusterList = a.clusterList;
+  if (a.extendedCommunities !== undefined) out.extendedCommunities = a.extendedCommunities;
+  if (a.largeCommunities !== undefined) out.largeCommunities = a.largeCommunities;
+  if (a.unknown !== undefined) out.unknown = a.unknown;
+  out.nextHop = nextHop;
+  return out;
+}
+
 // --- identity of a set ------------------------------------------------------------------------
 // Two sets are the same when every attribute but MP_REACH/MP_UNREACH (and the AS4_* copies,
 // already merged) is equal; a missing list and an empty one count as equal. The table keys on
@@ -138,7 +166,8 @@ export function attrsHash(afi: 1 | 2, a: Readonly<PathAttributes>): number {
   if (a.unknown) {
     for (const u of a.unknown) h = mixBytes(mix(mix(h, u.code), u.flags), u.value);
   }
-  return h >>> 0;
+  // 30 bits: a small integer to V8, so the table's keys are never boxed numbers.
+  return h & 0x3fffffff;
 }
 
 function sameList<T>(

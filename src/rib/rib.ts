@@ -9,7 +9,7 @@ import { parseV4Prefix, canonicalV6Prefix } from '../../protocol/prefix.js';
 import type { PathAttributes, PrefixList, UpdateMessage } from '../../protocol/types.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { AdjRibOut } from './adj-rib-out.js';
-import { AttrTable, RouteAttrs, copyWithout } from './attrs.js';
+import { AttrTable, RouteAttrs, normalisedAttrs } from './attrs.js';
 import { STALE, type DecisionOptions } from './decision.js';
 import { exportAttributes, mayExport } from './export.js';
 import { PeerState } from './peer.js';
@@ -73,19 +73,6 @@ const REJECTED = 2;
 type PreState = typeof SAME | typeof CHANGED | typeof REJECTED;
 
 const EMPTY_V4 = new Float64Array(0);
-const IBGP_DROP: (keyof PathAttributes)[] = [
-  'mpReach',
-  'mpUnreach',
-  'as4Path',
-  'as4Aggregator',
-  'nextHop',
-];
-const EBGP_DROP: (keyof PathAttributes)[] = [
-  ...IBGP_DROP,
-  'localPref',
-  'originatorId',
-  'clusterList',
-];
 const LOCAL_ID = 'local';
 
 export class Rib implements RibApi {
@@ -479,9 +466,7 @@ export class Rib implements RibApi {
   private normalise(ps: PeerState, a: PathAttributes, nextHop: string): PathAttributes {
     // RFC 6793 §4.2.3: AS4_PATH/AS4_AGGREGATOR are already merged by the codec. From eBGP,
     // RFC 4271 §5.1.5 ignores LOCAL_PREF and RFC 4456 §8 ORIGINATOR_ID/CLUSTER_LIST.
-    const out = copyWithout(a, ps.ebgp ? EBGP_DROP : IBGP_DROP);
-    out.nextHop = nextHop;
-    return out;
+    return normalisedAttrs(a, nextHop, ps.ebgp);
   }
 
   /** Loop detection: own AS in AS_PATH (RFC 4271 §9.1.2), own router id / cluster (RFC 4456 §8). */

@@ -4,7 +4,13 @@
 import fc from 'fast-check';
 import t from 'tap';
 import type { PathAttributes } from '../../protocol/types.js';
-import { AttrTable, attrsHash, sameAttrs, type RouteAttrs } from '../../src/rib/attrs.js';
+import {
+  AttrTable,
+  attrsHash,
+  normalisedAttrs,
+  sameAttrs,
+  type RouteAttrs,
+} from '../../src/rib/attrs.js';
 
 /** The fields a set is identified by; absent lists equal empty ones. */
 function identity(afi: number, a: PathAttributes): string {
@@ -133,3 +139,36 @@ for (const [name, hash] of [
     );
   });
 }
+
+t.test(
+  'normalisedAttrs drops the MP and AS4 copies, and from eBGP the iBGP-only attributes',
+  async (t) => {
+    const always = ['mpReach', 'mpUnreach', 'as4Path', 'as4Aggregator', 'nextHop'];
+    const ibgpOnly = ['localPref', 'originatorId', 'clusterList'];
+    const extra = fc.record(
+      {
+        as4Path: fc.constant([{ type: 2 as const, asns: [1] }]),
+        as4Aggregator: fc.constant({ asn: 1, address: '10.0.0.1' }),
+        mpUnreach: fc.constant({ afi: 2, safi: 1, withdrawn: undefined }),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(attrsArb, extra, fc.boolean(), (a, more, ebgp) => {
+        const input = { ...a, ...more } as PathAttributes;
+        const drop = ebgp ? [...always, ...ibgpOnly] : always;
+        const want = Object.fromEntries(
+          Object.entries(input).filter(([k, v]) => v !== undefined && !drop.includes(k)),
+        );
+        want.nextHop = '198.51.100.9';
+        const got = normalisedAttrs(input, '198.51.100.9', ebgp) as Record<string, unknown>;
+        const keys = Object.keys(got).sort();
+        if (keys.join() !== Object.keys(want).sort().join()) return false;
+        // The values are the input's own (shared, not copied).
+        return keys.every((k) => got[k] === want[k]);
+      }),
+      { numRuns: 2000 },
+    );
+    t.pass('checked against a filter of the input');
+  },
+);
