@@ -6,13 +6,20 @@ import type { TimerName } from './fsm.js';
 
 /** The clock edge every timer goes through; tests pass a fake one. */
 export interface Clock {
+  /** Wall-clock time, epoch ms: for timestamps shown to operators. */
   now(): number;
+  /**
+   * Monotonic ms from an arbitrary origin: for measuring intervals. Never steps with the wall
+   * clock (NTP, an operator's `date`), so timer deadlines stay right.
+   */
+  monotonic(): number;
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
 }
 
 export const systemClock: Clock = {
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   setTimeout: (fn, ms) => {
     const h = setTimeout(fn, ms);
     // A timer alone never keeps the daemon alive; sockets and the control server do.
@@ -25,8 +32,24 @@ export const systemClock: Clock = {
 /** RFC 4271 §10: these timers are jittered by a random factor between 0.75 and 1.0. */
 const JITTERED: ReadonlySet<TimerName> = new Set(['connectRetry', 'keepalive', 'idleHold']);
 
+/** One running timer: when it is due, and the scheduled callback that checks. */
+interface Running {
+  /** Monotonic ms at which the timer expires. */
+  deadline: number;
+  /** Monotonic ms at which the scheduled callback runs (never after `deadline`). */
+  wakeAt: number;
+  handle: unknown;
+}
+
+/**
+ * Restarting a running timer to a later deadline only moves the deadline: the callback already
+ * scheduled wakes up, sees the deadline is later, and sleeps again for the rest. The Hold Timer
+ * is restarted on every message received (RFC 4271 §8.2.2), which on a full table is tens of
+ * thousands of times a second; this keeps that to a number store. Deadlines are kept on the
+ * monotonic clock, so a wall-clock step neither fires a timer early nor holds one back.
+ */
 export class TimerOwner {
-  private readonly handles = new Map<TimerName, unknown>();
+  private readonly timers = new Map<TimerName, Running>();
 
   constructor(
     private readonly clock: Clock,
@@ -35,33 +58,49 @@ export class TimerOwner {
   ) {}
 
   start(timer: TimerName, seconds: number): void {
-    this.stop(timer);
     const factor = JITTERED.has(timer) ? 0.75 + 0.25 * this.random() : 1;
-    const handle = this.clock.setTimeout(
-      () => {
-        // Only the latest start of a timer may fire; a stale handle is ignored.
-        if (this.handles.get(timer) !== handle) return;
-        this.handles.delete(timer);
-        this.onExpire(timer);
-      },
-      Math.round(seconds * 1000 * factor),
-    );
-    this.handles.set(timer, handle);
+    const ms = Math.round(seconds * 1000 * factor);
+    const deadline = this.clock.monotonic() + ms;
+    const t = this.timers.get(timer);
+    if (t !== undefined && t.wakeAt <= deadline) {
+      t.deadline = deadline;
+      return;
+    }
+    this.stop(timer);
+    this.schedule(timer, { deadline, wakeAt: deadline, handle: null }, ms);
+  }
+
+  private schedule(timer: TimerName, t: Running, ms: number): void {
+    const handle = this.clock.setTimeout(() => {
+      // Only the latest schedule of a timer may act; a stale handle is ignored.
+      if (this.timers.get(timer) !== t || t.handle !== handle) return;
+      const left = t.deadline - this.clock.monotonic();
+      if (left > 0) {
+        // Restarted since this wake-up was scheduled: sleep for the rest.
+        t.wakeAt = t.deadline;
+        this.schedule(timer, t, Math.ceil(left));
+        return;
+      }
+      this.timers.delete(timer);
+      this.onExpire(timer);
+    }, ms);
+    t.handle = handle;
+    this.timers.set(timer, t);
   }
 
   stop(timer: TimerName): void {
-    const handle = this.handles.get(timer);
-    if (handle === undefined) return;
-    this.clock.clearTimeout(handle);
-    this.handles.delete(timer);
+    const t = this.timers.get(timer);
+    if (t === undefined) return;
+    this.clock.clearTimeout(t.handle);
+    this.timers.delete(timer);
   }
 
   stopAll(): void {
-    for (const timer of [...this.handles.keys()]) this.stop(timer);
+    for (const timer of [...this.timers.keys()]) this.stop(timer);
   }
 
   running(): TimerName[] {
-    return [...this.handles.keys()];
+    return [...this.timers.keys()];
   }
 }
 
@@ -76,6 +115,10 @@ export class FakeClock implements Clock {
   }
 
   now(): number {
+    return this.time;
+  }
+
+  monotonic(): number {
     return this.time;
   }
 
