@@ -16,7 +16,7 @@ import { decodeMessage } from '../protocol/message.js';
 import type { CodecContext } from '../protocol/types.js';
 import { compilePolicies } from '../src/policy/index.js';
 import { Rib } from '../src/rib/rib.js';
-import type { BestPathChange } from '../src/rib/types.js';
+import type { BestPathChanges } from '../src/rib/changes.js';
 import { buildFeed } from './feed.js';
 
 const args = process.argv.slice(2);
@@ -58,7 +58,7 @@ function once(chunks: Buffer[], withdrawals: Buffer[], n: number): number[] {
       clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
     },
     policies,
-    onBestPathChanges: (c: BestPathChange[]) => {
+    onBestPathChanges: (c: BestPathChanges) => {
       changes += c.length;
     },
   });

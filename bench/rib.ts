@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { v4Key } from '../protocol/prefix.js';
 import type { PathAttributes, PrefixList, UpdateMessage } from '../protocol/types.js';
 import { Rib } from '../src/rib/rib.js';
-import type { BestPathChange } from '../src/rib/types.js';
+import type { BestPathChanges } from '../src/rib/changes.js';
 
 const ATTR_SETS = 50_000;
 const PEER_AS = 65001;
@@ -126,7 +126,7 @@ function makeRib(): { rib: Rib; changes: { n: number } } {
       clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
     },
     onBestPathChanges: withListener
-      ? (c: BestPathChange[]) => {
+      ? (c: BestPathChanges) => {
           changes.n += c.length;
         }
       : undefined,

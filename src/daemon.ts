@@ -36,8 +36,8 @@ import {
   type NodeIdentity,
 } from './node/index.js';
 import { compilePolicies, type CompiledPolicy } from './policy/index.js';
-import { Rib, parsePrefixKey } from './rib/rib.js';
-import type { BestPathChange, MaxPrefixEvent, PrefixKey } from './rib/types.js';
+import { Rib, parsePrefixKey, type BestPathChanges } from './rib/rib.js';
+import type { MaxPrefixEvent, PrefixKey } from './rib/types.js';
 import { Listener } from './session/listener.js';
 import { systemClock, type Clock } from './session/timers.js';
 import { needsNewSession, PeerRuntime, samePeerSpec, type PeerSpec } from './daemon/peer.js';
@@ -226,15 +226,17 @@ export class Daemon {
 
   // --- routes ---------------------------------------------------------------------------
 
-  private toKernel(changes: BestPathChange[]): void {
+  private toKernel(changes: BestPathChanges): void {
     if (this.stopping) return;
     // The RIB's IPv4 key (address * 64 + length) is the kernel sync's numeric prefix form.
-    for (const c of changes) {
-      if (c.withdrawn) {
-        if (!this.ownKeys.has(c.key)) this.kernel.update(c.key, null);
-        continue;
+    for (let i = 0; i < changes.length; i++) {
+      if (changes.withdrawn(i)) {
+        const key = changes.key(i);
+        if (!this.ownKeys.has(key)) this.kernel.update(key, null);
+      } else if (!changes.local(i)) {
+        const v4 = changes.v4Key(i);
+        this.kernel.update(v4 >= 0 ? v4 : changes.key(i), changes.nexthops(i));
       }
-      if (!c.local) this.kernel.update(c.key, c.nexthops);
     }
   }
 

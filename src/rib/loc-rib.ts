@@ -17,7 +17,8 @@ import {
 } from './decision.js';
 import type { PeerState } from './peer.js';
 import { NONE, RouteStore } from './route-store.js';
-import type { BestPathChange, FamilyName, MaxPrefixEvent, PrefixKey } from './types.js';
+import { BestPathChanges } from './changes.js';
+import type { FamilyName, MaxPrefixEvent, PrefixKey } from './types.js';
 import { ABSENT, TextIntTable, V4IntTable, type IntTable } from './v4-table.js';
 
 export { NONE };
@@ -65,7 +66,7 @@ export class LocRib {
   /** Route sources by index (`PeerState.index`); null where a peer was unregistered. */
   private readonly sources: (PeerState | null)[] = [];
   /** Best-path changes of the current operation (when tracked). */
-  changes: BestPathChange[] = [];
+  changes = new BestPathChanges();
   /** Max-prefix overflows of the current operation. */
   maxEvents: MaxPrefixEvent[] = [];
   /**
@@ -183,10 +184,12 @@ export class LocRib {
     ps.counts[fi]++;
     if (head === ABSENT) {
       table.set(key, made);
-      // A first route for the prefix: no old state to compare.
+      // A first route for the prefix: no old state to compare, and it is the best if eligible.
       if (this.select(made) !== NONE) {
-        this.oldSig = null;
-        this.bestChanged(fi, key, made);
+        this.onBestChanged(fi, key, made);
+        if (this.trackChanges) {
+          this.changes.push(fi, key, ps.local ? NO_NEXTHOPS : s.attrs(made).nextHopList, ps.local);
+        }
       }
       return true;
     }
@@ -209,6 +212,20 @@ export class LocRib {
       id = s.next(id);
     }
     if (id === NONE) return false;
+    if (id === head && s.next(id) === NONE) {
+      // The prefix's only route (a full table from one peer): it goes, and with it the prefix.
+      const wasBest = (s.flags(id) & BEST) !== 0;
+      this.heads[fi].delete(key);
+      ps.counts[fi]--;
+      if (s.flags(id) & STALE) ps.staleCounts[fi]--;
+      this.attrs.release(s.attrs(id));
+      s.free(id);
+      if (wasBest) {
+        this.onBestChanged(fi, key, NONE);
+        if (this.trackChanges) this.changes.push(fi, key, null, false);
+      }
+      return true;
+    }
     this.unlink(fi, key, head, prev, id);
     return true;
   }
@@ -361,17 +378,8 @@ export class LocRib {
 
   private emitChange(fi: number, key: PrefixKey, head: number): void {
     const best = head === NONE ? NONE : this.bestIn(head);
-    const family = FAMILIES[fi];
-    if (best === NONE) this.changes.push({ withdrawn: true, family, key });
-    else {
-      this.changes.push({
-        withdrawn: false,
-        family,
-        key,
-        nexthops: this.nexthops(head),
-        local: this.source(best).local,
-      });
-    }
+    if (best === NONE) this.changes.push(fi, key, null, false);
+    else this.changes.push(fi, key, this.nexthops(head), this.source(best).local);
   }
 
   /** Re-runs the next-hop resolver and re-decides the prefixes whose candidates changed. */

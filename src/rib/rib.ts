@@ -10,6 +10,7 @@ import type { PathAttributes, PrefixList, UpdateMessage } from '../../protocol/t
 import type { CompiledPolicy } from '../policy/compile.js';
 import { AdjRibOut } from './adj-rib-out.js';
 import { AttrTable, RouteAttrs, normalisedAttrs } from './attrs.js';
+import { BestPathChanges } from './changes.js';
 import { STALE, type DecisionOptions } from './decision.js';
 import { exportAttributes, mayExport } from './export.js';
 import { PeerState } from './peer.js';
@@ -25,10 +26,9 @@ import {
 } from './loc-rib.js';
 
 export type { LocRibEntry, RouteView };
-export { FAMILIES, prefixText };
+export { BestPathChanges, FAMILIES, prefixText };
 import type {
   ApplyResult,
-  BestPathChange,
   FamilyName,
   MaxPrefixEvent,
   NegotiatedFacts,
@@ -59,7 +59,7 @@ export interface RibOptions {
   /** Prefixes handled per flush step of one peer (bounds what queues beyond the sink); default 4096. */
   chunkSize?: number;
   /** Best-path changes, delivered once per RIB operation (the kernel sync listens here). */
-  onBestPathChanges?: (changes: BestPathChange[]) => void;
+  onBestPathChanges?: (changes: BestPathChanges) => void;
   /** A peer went over its max-prefix limit; the session sends Cease (RFC 4486 subcode 1). */
   onMaxPrefix?: (event: MaxPrefixEvent) => void;
   /** The clock routes are stamped with (epoch ms; `RouteView.learnedAt`). Default Date.now. */
@@ -93,7 +93,9 @@ export class Rib implements RibApi {
   /** Established peers with an Adj-RIB-Out for the family. */
   private readonly outPeers: PeerState[][] = [[], []];
   private readonly localPeer: PeerState;
-  private readonly onChanges: ((changes: BestPathChange[]) => void) | undefined;
+  private readonly onChanges: ((changes: BestPathChanges) => void) | undefined;
+  /** The change log not in use, reused by the next operation. */
+  private spareChanges: BestPathChanges | null = null;
   private readonly onMaxPrefix: ((event: MaxPrefixEvent) => void) | undefined;
   private readonly pendingPeers = new Set<PeerState>();
   private readonly now: () => number;
@@ -520,7 +522,11 @@ export class Rib implements RibApi {
         const out = p.out[fi]!;
         // Nothing to do for a peer that will get nothing and holds nothing (e.g. the source of
         // a full table): skipping it keeps its to-do empty.
-        if ((source === null || source === p) && out.sent.get(key) === undefined) continue;
+        if (
+          (source === null || source === p) &&
+          (out.sent.size === 0 || out.sent.get(key) === undefined)
+        )
+          continue;
         out.dirty.add(key);
         if (!p.pending) {
           p.pending = true;
@@ -665,9 +671,13 @@ export class Rib implements RibApi {
   /** Ends a public operation: delivers best-path changes and events, flushes or arms MRAI. */
   private endOp(): void {
     if (this.loc.changes.length && this.onChanges) {
+      // A listener that calls back into the RIB gets a fresh log for what that changes.
       const changes = this.loc.changes;
-      this.loc.changes = [];
+      this.loc.changes = this.spareChanges ?? new BestPathChanges();
+      this.spareChanges = null;
       this.onChanges(changes);
+      changes.clear();
+      this.spareChanges = changes;
     }
     if (this.loc.maxEvents.length) {
       const events = this.loc.maxEvents;

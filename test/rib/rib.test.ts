@@ -147,7 +147,7 @@ t.test(
     const changes: TextChange[] = [];
     const { rib } = makeRib({
       resolveNextHop: (nh) => reachable.has(nh),
-      onBestPathChanges: (c) => changes.push(...c.map(asText)),
+      onBestPathChanges: (c) => changes.push(...[...c].map(asText)),
     });
     const a = rib.registerPeer(IBGP(2));
     const b = rib.registerPeer(IBGP(3));
@@ -182,7 +182,7 @@ t.test('best-path changes carry the ECMP next hops and withdrawals', async (t) =
   const changes: TextChange[] = [];
   const { rib } = makeRib({
     maxPaths: 8,
-    onBestPathChanges: (c) => changes.push(...c.map(asText)),
+    onBestPathChanges: (c) => changes.push(...[...c].map(asText)),
   });
   const a = rib.registerPeer(IBGP(2));
   const b = rib.registerPeer(IBGP(3));
