@@ -17,31 +17,28 @@ const NO_NEXTHOPS: readonly string[] = Object.freeze([]);
 export class BestPathChanges implements Iterable<BestPathChange> {
   length = 0;
   private fis = new Uint8Array(64);
-  /** IPv4 keys (address * 64 + length); IPv6 keys are in `texts`. */
-  private v4 = new Float64Array(64);
-  private texts: (string | undefined)[] = [];
+  /** IPv4 keys (address * 64 + length, >= 0); for IPv6, -1 - the key's index in `texts`. */
+  private keys = new Float64Array(64);
+  private readonly texts: string[] = [];
   /** The next hops; null for a withdrawal, LOCAL for an originated block. */
-  private hops: (readonly string[] | null)[] = [];
+  private readonly hops: (readonly string[] | null)[] = [];
 
   /** Appends a change: `nexthops` null when the prefix has no best route any more. */
   push(fi: number, key: PrefixKey, nexthops: readonly string[] | null, local: boolean): void {
     const i = this.length++;
     if (i === this.fis.length) this.grow();
     this.fis[i] = fi;
-    if (typeof key === 'number') {
-      this.v4[i] = key;
-      this.texts[i] = undefined;
-    } else this.texts[i] = key;
-    this.hops[i] = nexthops === null ? null : local ? LOCAL : nexthops;
+    this.keys[i] = typeof key === 'number' ? key : -this.texts.push(key);
+    this.hops.push(nexthops === null ? null : local ? LOCAL : nexthops);
   }
 
   private grow(): void {
     const fis = new Uint8Array(this.fis.length * 2);
     fis.set(this.fis);
     this.fis = fis;
-    const v4 = new Float64Array(this.v4.length * 2);
-    v4.set(this.v4);
-    this.v4 = v4;
+    const keys = new Float64Array(this.keys.length * 2);
+    keys.set(this.keys);
+    this.keys = keys;
   }
 
   /** Forgets every change (keeps the storage). */
@@ -56,12 +53,14 @@ export class BestPathChanges implements Iterable<BestPathChange> {
   }
 
   key(i: number): PrefixKey {
-    return this.texts[i] ?? this.v4[i];
+    const k = this.keys[i];
+    return k >= 0 ? k : this.texts[-1 - k];
   }
 
   /** The IPv4 key of change `i`, or -1 for an IPv6 one (no boxing on the hot path). */
   v4Key(i: number): number {
-    return this.texts[i] === undefined ? this.v4[i] : -1;
+    const k = this.keys[i];
+    return k >= 0 ? k : -1;
   }
 
   withdrawn(i: number): boolean {

@@ -212,22 +212,25 @@ export class LocRib {
       id = s.next(id);
     }
     if (id === NONE) return false;
-    if (id === head && s.next(id) === NONE) {
-      // The prefix's only route (a full table from one peer): it goes, and with it the prefix.
-      const wasBest = (s.flags(id) & BEST) !== 0;
-      this.heads[fi].delete(key);
-      ps.counts[fi]--;
-      if (s.flags(id) & STALE) ps.staleCounts[fi]--;
-      this.attrs.release(s.attrs(id));
-      s.free(id);
-      if (wasBest) {
-        this.onBestChanged(fi, key, NONE);
-        if (this.trackChanges) this.changes.push(fi, key, null, false);
-      }
-      return true;
-    }
-    this.unlink(fi, key, head, prev, id);
+    if (id === head && s.next(id) === NONE) this.dropOnly(ps, fi, key, id);
+    else this.unlink(fi, key, head, prev, id);
     return true;
+  }
+
+  /** Removes a prefix's only route `id` of `ps` (a full table from one peer), and the prefix. */
+  private dropOnly(ps: PeerState, fi: number, key: PrefixKey, id: number): void {
+    const s = this.store;
+    const wasBest = (s.flags(id) & BEST) !== 0;
+    this.heads[fi].delete(key);
+    ps.counts[fi]--;
+    if (s.flags(id) & STALE) ps.staleCounts[fi]--;
+    this.attrs.release(s.attrs(id));
+    s.free(id);
+    // Without a best route before, nothing changes for the kernel or the export side.
+    if (wasBest) {
+      this.onBestChanged(fi, key, NONE);
+      if (this.trackChanges) this.changes.push(fi, key, null, false);
+    }
   }
 
   /** Takes route `id` (after `prev`, or the head) out of its list and decides again. */
@@ -266,6 +269,10 @@ export class LocRib {
         const next = s.next(id);
         if (s.src(id) === src && (!staleOnly || s.flags(id) & STALE)) {
           if (pre) this.onRemoved(ps, fi, key, s.pathId(id));
+          if (id === head && next === NONE) {
+            this.dropOnly(ps, fi, key, id);
+            return;
+          }
           head = this.unlink(fi, key, head, prev, id);
         } else {
           prev = id;
