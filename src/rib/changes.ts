@@ -29,7 +29,7 @@ export class BestPathChanges implements Iterable<BestPathChange> {
     if (i === this.fis.length) this.grow();
     this.fis[i] = fi;
     this.keys[i] = typeof key === 'number' ? key : -this.texts.push(key);
-    this.hops.push(nexthops === null ? null : local ? LOCAL : nexthops);
+    this.hops[i] = nexthops === null ? null : local ? LOCAL : nexthops;
   }
 
   private grow(): void {
@@ -43,9 +43,11 @@ export class BestPathChanges implements Iterable<BestPathChange> {
 
   /** Forgets every change (keeps the storage). */
   clear(): void {
+    // The next-hop column keeps its storage (truncating it would free and regrow it for every
+    // UPDATE); a log that grew past a normal operation (a session loss) gives its memory back.
+    if (this.hops.length > 65_536) this.hops.length = 0;
     this.length = 0;
     this.texts.length = 0;
-    this.hops.length = 0;
   }
 
   family(i: number): FamilyName {
