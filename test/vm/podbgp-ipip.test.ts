@@ -61,7 +61,12 @@ async function buildCli(dir: string): Promise<{ path: string; how: string }> {
   try {
     const esbuild = await import('esbuild');
     await esbuild.build({
-      entryPoints: { podbgp: join(repoRoot, 'src', 'cli', 'main.ts') },
+      // The kernel sync's worker thread is its own entry: the client looks for `worker.mjs`
+      // next to the chunk that holds it (src/kernel/client.ts, workerEntry).
+      entryPoints: {
+        podbgp: join(repoRoot, 'src', 'cli', 'main.ts'),
+        worker: join(repoRoot, 'src', 'kernel', 'worker.ts'),
+      },
       bundle: true,
       minify: true,
       // What the CLI imports lazily (the daemon, the Kubernetes client) goes to chunks that
