@@ -7,6 +7,7 @@
 import net from 'node:net';
 import os from 'node:os';
 import type { Server } from 'node:http';
+import type { ResourceLimits } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import {
   diffConfigs,
@@ -65,6 +66,19 @@ export interface DaemonOptions {
 
 /** Seconds to wait for End-of-RIB from every peer before reconciling the kernel anyway. */
 const CONVERGE_TIMEOUT_MS = 60_000;
+
+/**
+ * The young generation the launcher gave the main thread (`--max-semi-space-size=N`, see
+ * cli/main.ts), for the kernel worker too: V8 flags do not reach worker threads, and V8 sizes a
+ * young generation at three semi-spaces.
+ */
+function workerHeapLimits(execArgv: readonly string[]): ResourceLimits | undefined {
+  for (const a of execArgv) {
+    const m = /^--max[-_]semi[-_]space[-_]size=(\d+)$/.exec(a);
+    if (m) return { maxYoungGenerationSizeMb: 3 * Number(m[1]) };
+  }
+  return undefined;
+}
 
 export class Daemon {
   private config: PodbgpConfig;
@@ -156,6 +170,7 @@ export class Daemon {
       pools: cfg.pools.map((p) => ({ cidr: p.cidr, ipipMode: p.ipipMode })),
       tunnelMtu: cfg.kernel.tunnelMtu ?? undefined,
       convergeTimeoutMs: CONVERGE_TIMEOUT_MS,
+      resourceLimits: workerHeapLimits(process.execArgv),
     });
     this.kernel.on('fatal', (err) => this.kernelDied(err));
     this.kernel.on('ipip-unavailable', (reason) =>

@@ -50,6 +50,8 @@ export interface KernelClientOptions extends KernelWorkerOptions {
   connect?: (init: KernelWorkerInit) => KernelChannel;
   /** update() entries per posted batch at most. Default 65 536. */
   batchCapacity?: number;
+  /** Heap limits of the worker thread (default: V8's, not the main thread's flags). */
+  resourceLimits?: ResourceLimits;
 }
 
 export interface KernelClientEvents {
@@ -88,7 +90,7 @@ export class KernelClient {
   };
 
   constructor(opts: KernelClientOptions) {
-    const { logger, logLevel, netns, connect, batchCapacity, ...options } = opts;
+    const { logger, logLevel, netns, connect, batchCapacity, resourceLimits, ...options } = opts;
     this.log = logger;
     this.defaultMode = options.defaultIpipMode ?? 'Never';
     // Invalid pools throw here, as KernelSync's constructor throws, before a thread starts.
@@ -101,7 +103,7 @@ export class KernelClient {
     };
     this.encoder = new UpdateEncoder({ capacity: batchCapacity });
     const init: KernelWorkerInit = { options, logLevel: logLevel ?? 'info', netns };
-    this.channel = (connect ?? spawnKernelWorker)(init);
+    this.channel = connect ? connect(init) : spawnKernelWorker(init, { resourceLimits });
     this.channel.onMessage((msg) => this.onMessage(msg));
     this.channel.onFailure((err) => this.fail(err));
   }
