@@ -1,6 +1,6 @@
 // What `podbgp show ...` sees: builds the control protocol's result objects from the live
 // RIB, sessions and kernel sync. Read-only; nothing here changes daemon state. The kernel's
-// statuses come in one request per command, never one per row (the sync runs on a thread).
+// statuses come in one request per 16k rows, never one per row (the sync runs on a thread).
 
 import { formatCommunity } from '../../protocol/attributes/communities.js';
 import { parseIpv4 } from '../../protocol/prefix.js';
@@ -133,7 +133,7 @@ export interface RouteQuery {
 
 /** What the views read from the kernel sync (KernelClient, or KernelSync itself). */
 export interface KernelView {
-  /** The kernel status of each prefix, in order: one round trip for a whole table. */
+  /** The kernel status of each prefix, in order: one round trip for many rows. */
   routeStatuses(
     prefixes: (string | number)[],
   ): Promise<(RouteStatus | null)[]> | (RouteStatus | null)[];
@@ -142,7 +142,7 @@ export interface KernelView {
 
 /** `show routes`: the Loc-RIB joined with the kernel's status of each prefix. */
 export async function routeRows(rib: Rib, kernel: KernelView, q: RouteQuery): Promise<RouteRow[]> {
-  // First the rows' routes, then every status at once, then the rows.
+  // First the rows' routes, then their statuses (a chunk per request) and the rows.
   const picked: { c: RouteView; family: FamilyName; selected: boolean; at: number }[] = [];
   const prefixes: string[] = [];
   for (const family of FAMILIES) {
@@ -159,15 +159,35 @@ export async function routeRows(rib: Rib, kernel: KernelView, q: RouteQuery): Pr
       if (picked.length > 0 && picked[picked.length - 1].at === at) prefixes.push(entry.prefix);
     }
   }
-  const statuses = await kernel.routeStatuses(prefixes);
-  return picked.map(({ c, family, selected, at }) => {
-    // A path the RIB could not use because its next hop is unreachable says why.
-    const unreachable = c.eligible ? null : kernel.unreachableReason(c.nextHop);
-    const k: KernelState = unreachable
-      ? { status: 'not-installed', shape: null, device: null, reason: unreachable }
-      : kernelState(statuses[at] ?? null, selected);
-    return row(c, family, k);
+  const rows: RouteRow[] = [];
+  let next = 0;
+  await eachStatus(kernel, prefixes, (at, status) => {
+    for (; next < picked.length && picked[next].at === at; next++) {
+      const { c, family, selected } = picked[next];
+      // A path the RIB could not use because its next hop is unreachable says why.
+      const unreachable = c.eligible ? null : kernel.unreachableReason(c.nextHop);
+      const k: KernelState = unreachable
+        ? { status: 'not-installed', shape: null, device: null, reason: unreachable }
+        : kernelState(status, selected);
+      rows.push(row(c, family, k));
+    }
   });
+  return rows;
+}
+
+/** Statuses per request: a whole table's RouteStatus objects never exist at once. */
+const STATUS_CHUNK = 16_384;
+
+/** Calls `fn` with each prefix's kernel status, in order, asking for them a chunk at a time. */
+async function eachStatus(
+  kernel: KernelView,
+  prefixes: (string | number)[],
+  fn: (index: number, status: RouteStatus | null) => void,
+): Promise<void> {
+  for (let off = 0; off < prefixes.length; off += STATUS_CHUNK) {
+    const part = await kernel.routeStatuses(prefixes.slice(off, off + STATUS_CHUNK));
+    for (let k = 0; k < part.length; k++) fn(off + k, part[k] ?? null);
+  }
 }
 
 /**
@@ -205,10 +225,16 @@ export async function ribRows(
       }
     }
   }
-  const statuses = await kernel.routeStatuses(picked.map((p) => p.r.prefix));
-  return picked.map(({ r, family, selected }, k) =>
-    row(r, family, kernelState(statuses[k] ?? null, selected)),
+  const rows: RouteRow[] = [];
+  await eachStatus(
+    kernel,
+    picked.map((p) => p.r.prefix),
+    (k, status) => {
+      const { r, family, selected } = picked[k];
+      rows.push(row(r, family, kernelState(status, selected)));
+    },
   );
+  return rows;
 }
 
 /** Counts a peer's routes that are kept as stale (RFC 4724 helper mode). */
