@@ -95,9 +95,8 @@ export class KernelClient {
     this.defaultMode = options.defaultIpipMode ?? 'Never';
     // Invalid pools throw here, as KernelSync's constructor throws, before a thread starts.
     const want = tunnelWanted(parsePools(options.pools ?? []), this.defaultMode);
-    const segments = (): ConnectedSegments => this.segments;
     this.facts = {
-      onSegment: (addr) => segments().has(addr),
+      onSegment: (addr) => this.segments.has(addr),
       tunnelWanted: want,
       tunnelAvailable: false,
     };
@@ -314,6 +313,9 @@ export class KernelClient {
     this.failure = err;
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
+    if (this.listeners.fatal.size === 0) {
+      this.log.error({ err }, 'the kernel worker thread died: no more kernel route changes');
+    }
     this.emit('fatal', err);
   }
 }
