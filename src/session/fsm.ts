@@ -46,6 +46,7 @@ export type FsmAction =
   | { type: 'send-open' }
   | { type: 'send-keepalive' }
   | { type: 'send-notification'; notification: Notification }
+  /** Expire `seconds` from now; a timer already running is restarted. */
   | { type: 'start-timer'; timer: TimerName; seconds: number }
   | { type: 'stop-timer'; timer: TimerName }
   /** Entered Established: the RIB may start exchanging routes. */
@@ -217,7 +218,8 @@ class Transition {
 
   /** Restart the HoldTimer on a KEEPALIVE or UPDATE (when the hold time is not zero). */
   restartHold(): this {
-    if (this.holdTime > 0) this.stop('hold').start('hold', this.holdTime);
+    // A start of a running timer restarts it (see the 'start-timer' action).
+    if (this.holdTime > 0) this.start('hold', this.holdTime);
     return this;
   }
 
@@ -268,6 +270,18 @@ export function step(
   now: number,
   config: FsmConfig = DEFAULT_FSM_CONFIG,
 ): StepResult {
+  // RFC 4271 §8.2.2 Established: a KEEPALIVE or UPDATE restarts the HoldTimer and changes
+  // nothing else. A full table is one step per UPDATE: answered without building a transition.
+  if (
+    state.name === 'Established' &&
+    (event.type === 'UpdateMsg' || event.type === 'KeepAliveMsg')
+  ) {
+    return {
+      state,
+      actions:
+        state.holdTime > 0 ? [{ type: 'start-timer', timer: 'hold', seconds: state.holdTime }] : [],
+    };
+  }
   const t = new Transition(state, config, now);
   const idle = (reason: string, counter: 'increment' | 'reset' | 'keep', restart: boolean) =>
     t.toIdle(reason, counter, restart);

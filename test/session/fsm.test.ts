@@ -340,14 +340,23 @@ const rows: Row[] = [
   },
   // --- Established
   {
+    // A start of a running timer is its restart (TimerOwner keeps that cheap).
     name: 'Established + UPDATE: hold timer restarted',
     from: inState('Established', ['hold', 'keepalive'], 30),
     event: { type: 'UpdateMsg' },
     to: 'Established',
-    must: [
-      { type: 'stop-timer', timer: 'hold' },
-      { type: 'start-timer', timer: 'hold', seconds: 30 },
-    ],
+    must: [{ type: 'start-timer', timer: 'hold', seconds: 30 }],
+    mustNot: ['stop-timer', 'send-keepalive', 'release'],
+    timersAfter: ['hold', 'keepalive'],
+  },
+  {
+    name: 'Established + KEEPALIVE: hold timer restarted',
+    from: inState('Established', ['hold', 'keepalive'], 30),
+    event: { type: 'KeepAliveMsg' },
+    to: 'Established',
+    must: [{ type: 'start-timer', timer: 'hold', seconds: 30 }],
+    mustNot: ['stop-timer', 'send-keepalive', 'release'],
+    timersAfter: ['hold', 'keepalive'],
   },
   {
     name: 'Established + KEEPALIVE with hold time 0: nothing to restart',
