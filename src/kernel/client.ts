@@ -76,6 +76,8 @@ export class KernelClient {
   private nextId = 1;
   private defaultMode: IpipMode;
   private segments = new ConnectedSegments([]);
+  /** `unreachableReason` answers under the current facts, by next hop. */
+  private readonly reachCache = new Map<string, string | null>();
   private readonly facts: ReachFacts;
   private isConverged = false;
   private stopped = false;
@@ -175,6 +177,7 @@ export class KernelClient {
     if (defaultMode !== undefined) this.defaultMode = defaultMode;
     // What KernelSync.setPools decides at once: canReach must agree before the worker runs.
     this.facts.tunnelWanted = tunnelWanted(parsed, this.defaultMode);
+    this.reachCache.clear();
     this.send({
       t: 'pools',
       pools: pools.map((p) => ({ cidr: p.cidr, ipipMode: p.ipipMode })),
@@ -200,12 +203,21 @@ export class KernelClient {
   }
 
   unreachableReason(nexthop: string): string | null {
-    return unreachableReason(nexthop, this.facts);
+    // Asked once per new attribute set (tens of thousands in a full table, few next hops):
+    // answers are kept until the facts change.
+    let why = this.reachCache.get(nexthop);
+    if (why === undefined) {
+      why = unreachableReason(nexthop, this.facts);
+      if (this.reachCache.size >= 4096) this.reachCache.clear();
+      this.reachCache.set(nexthop, why);
+    }
+    return why;
   }
 
   private takeReach(reach: ReachSnapshot): void {
     this.segments = new ConnectedSegments(reach.connected);
     this.facts.tunnelAvailable = reach.tunnelAvailable;
+    this.reachCache.clear();
   }
 
   // ---- lifecycle and status ----------------------------------------------------------------

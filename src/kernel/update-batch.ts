@@ -26,6 +26,9 @@ export class UpdateEncoder {
   private defs: [number, string[]][] = [];
   private reset = false;
   private byArray = new WeakMap<readonly string[], number>();
+  /** The list of the last update and its id (valid within the current generation). */
+  private lastList: readonly string[] | null = null;
+  private lastId = 0;
   private readonly byText = new Map<string, number>();
   private nextId = 1;
   private readonly sealed: UpdateBatch[] = [];
@@ -70,6 +73,15 @@ export class UpdateEncoder {
   }
 
   private listId(list: readonly string[]): number {
+    // Consecutive updates mostly share one list (the prefixes of one UPDATE).
+    if (list === this.lastList) return this.lastId;
+    const id = this.lookupList(list);
+    this.lastList = list;
+    this.lastId = id;
+    return id;
+  }
+
+  private lookupList(list: readonly string[]): number {
     const known = this.byArray.get(list);
     if (known !== undefined) return known;
     // The same text KernelSync interns by: addresses never hold a space.
@@ -81,6 +93,7 @@ export class UpdateEncoder {
         this.seal();
         this.byArray = new WeakMap();
         this.byText.clear();
+        this.lastList = null;
         this.nextId = 1;
         this.reset = true;
       }
