@@ -6,7 +6,7 @@
 // Run (root; BIRD 2 installed; `npm run build` first, or pass --tsx):
 //   node --import tsx bench/full-table.ts [--sizes 100000,1000000] [--sets 50000] [--tsx]
 //        [--cpu-prof DIR] [--only podbgp|bird] [--timeout SECONDS] [--no-echo]
-//        [--node-flags "--max-semi-space-size=4 ..."]
+//        [--node-flags "--max-semi-space-size=4 ..."] [--daemon-log FILE]
 //
 // What is measured, per daemon, the daemons taking turns (never fed at the same time):
 // - load: t0 = the feeder starts writing the table, End-of-RIB and a ROUTE-REFRESH (1.5 s after
@@ -65,6 +65,8 @@ const cpuProfDir = args.includes('--cpu-prof') ? path.resolve(opt('--cpu-prof', 
 const only = opt('--only', '');
 const timeoutMs = Number(opt('--timeout', '900')) * 1000;
 const echo = !args.includes('--no-echo');
+/** Where to write podbgp's own output (e.g. with --node-flags "... --trace-gc"). */
+const daemonLog = args.includes('--daemon-log') ? path.resolve(opt('--daemon-log', '')) : null;
 /**
  * Node flags for the podbgp process: by default those of the launcher line of src/cli/main.ts
  * (what `podbgp` runs with when started as a command); --node-flags replaces them.
@@ -704,6 +706,7 @@ async function runSize(n: number): Promise<void> {
     const res: Partial<Record<'BIRD' | 'podbgp', Figures>> = {};
     for (const t of targets) res[t.name] = await measure(cleanup, t, n);
     report(n, res);
+    if (pod && daemonLog) writeFileSync(daemonLog, pod.p.output());
     if (pod && cpuProfDir) {
       await pod.p.stop('SIGTERM');
       summarizeProfile(cpuProfDir);

@@ -36,7 +36,7 @@ export class RouteAttrs {
   readonly clusterListLength: number;
   readonly noExport: boolean;
   readonly noAdvertise: boolean;
-  /** `[nextHop]`, shared by every single-path prefix with this set (the kernel keeps it by reference). */
+  /** `[nextHop]`, shared by every single-path prefix with this next hop (see nextHopList). */
   readonly nextHopList: readonly string[];
 
   constructor(
@@ -61,8 +61,22 @@ export class RouteAttrs {
       (cs.includes(WellKnownCommunity.NO_EXPORT) ||
         cs.includes(WellKnownCommunity.NO_EXPORT_SUBCONFED));
     this.noAdvertise = !!cs && cs.includes(WellKnownCommunity.NO_ADVERTISE);
-    this.nextHopList = Object.freeze([nextHop]);
+    this.nextHopList = nextHopList(nextHop);
   }
+}
+
+// One `[nextHop]` list per next hop, shared by every set with it: the kernel sync recognises
+// a list it has seen by identity, and a full table has few next hops but many sets.
+const nextHopLists = new Map<string, readonly string[]>();
+
+function nextHopList(nextHop: string): readonly string[] {
+  let list = nextHopLists.get(nextHop);
+  if (list === undefined) {
+    if (nextHopLists.size >= 4096) nextHopLists.clear();
+    list = Object.freeze([nextHop]);
+    nextHopLists.set(nextHop, list);
+  }
+  return list;
 }
 
 export function asPathLength(path: readonly AsPathSegment[] | undefined): number {
