@@ -130,3 +130,62 @@ t.test('the route store reuses freed ids, grows, and starts over when empty', as
   t.equal(store.alloc(3, 2 ** 32 - 1, sets[1], 0), 0, 'an empty store numbers from 0 again');
   t.equal(store.pathId(0), 2 ** 32 - 1, 'path ids are unsigned 32-bit');
 });
+
+t.test('V4IntTable: gets, sets and deletes in any interleaving match a Map', async (t) => {
+  // Op 0 looks a key up, 1 sets it, 2 does both (a miss then the insert), 3 deletes it.
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), keyArb, fc.nat(1000)), {
+        maxLength: 4000,
+      }),
+      (ops) => {
+        const table = new V4IntTable();
+        const model = new Map<number, number>();
+        for (const [op, k, v] of ops) {
+          if (op === 0 || op === 2) {
+            if (table.get(k) !== (model.get(k) ?? ABSENT)) return false;
+          }
+          if (op === 1 || op === 2) {
+            table.set(k, v);
+            model.set(k, v);
+          }
+          if (op === 3 && table.delete(k) !== model.delete(k)) return false;
+        }
+        if (table.size !== model.size) return false;
+        for (const [k, v] of model) if (table.get(k) !== v) return false;
+        let n = 0;
+        table.forEach((k, v) => {
+          if (model.get(k) === v) n++;
+        });
+        return n === model.size;
+      },
+    ),
+    { numRuns: 200 },
+  );
+  t.pass('matches');
+});
+
+t.test(
+  'V4IntTable: a set after a miss still finds its slot when a delete moved things',
+  async (t) => {
+    const k = v4Key(0x0a000000, 24);
+    const j = v4Key(0x0a000100, 24);
+    // The only other key of the bucket goes: the bucket is dropped between the miss and the set.
+    const table = new V4IntTable();
+    table.set(j, 1);
+    t.equal(table.get(k), ABSENT);
+    t.ok(table.delete(j));
+    table.set(k, 2);
+    t.equal(table.get(k), 2, 'found after its bucket was dropped and made again');
+    // A delete that shrinks the bucket between the miss and the set.
+    const big = new V4IntTable();
+    const keys = Array.from({ length: 200 }, (_, i) => v4Key(0x0a000000 + i * 256, 24));
+    for (const key of keys) big.set(key, 0);
+    const probe = v4Key(0x0a00ff00, 32);
+    t.equal(big.get(probe), ABSENT);
+    for (const key of keys.slice(1)) big.delete(key);
+    big.set(probe, 7);
+    t.equal(big.get(probe), 7, 'found after its bucket was rebuilt smaller');
+    t.equal(big.get(keys[0]), 0);
+  },
+);
