@@ -675,6 +675,18 @@ export class Session {
   }
 
   private noteNotification(direction: 'sent' | 'received', sent: NotificationMessage): void {
+    // RFC 4271 §6.8: the Cease that closes the losing connection of a collision says nothing
+    // about the session; recording it would hide the NOTIFICATION an operator is looking for.
+    if (
+      sent.code === ErrorCode.CEASE &&
+      sent.subcode === CeaseSubcode.CONNECTION_COLLISION_RESOLUTION
+    ) {
+      this.log.debug(
+        { direction },
+        'collision resolved with Cease / Connection Collision Resolution',
+      );
+      return;
+    }
     // Read what we send the way a peer would, so both directions show the same facts.
     const msg = decodeNotification(
       Buffer.concat([Buffer.from([sent.code, sent.subcode]), sent.data]),

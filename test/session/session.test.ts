@@ -140,6 +140,12 @@ for (const passiveA of [false, true]) {
       t.equal(n.extendedMessage, true);
       t.equal(n.gracefulRestart?.restartTime, 60);
       t.equal(n.send.ebgp, true);
+      // Both dialling at once usually collides (RFC 4271 §6.8): the Cease that resolves it is
+      // not the session's last NOTIFICATION, on either side.
+      const sent = a.session.counters.out.notification + b.session.counters.out.notification;
+      t.comment(`collision-resolution NOTIFICATIONs sent: ${sent}`);
+      t.equal(a.session.lastNotification, null, 'A: no last NOTIFICATION');
+      t.equal(b.session.lastNotification, null, 'B: no last NOTIFICATION');
     },
   );
 }
