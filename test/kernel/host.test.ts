@@ -39,7 +39,7 @@ function setup(opts: { quietMs?: number; maxHoldMs?: number } = {}) {
   return { host, clock, calls, batch, updated };
 }
 
-t.test('a lone batch is applied at once', async (t) => {
+t.test('a lone batch of fewer than burstSize updates is applied at once', async (t) => {
   const { host, clock, batch, updated } = setup();
   host.handle(batch(3));
   t.same(updated(), [1, 2, 3]);
@@ -102,4 +102,17 @@ t.test('commands and requests see every update posted before them', async (t) =>
   );
   t.equal(host.heldBatches, 0);
   t.equal(clock.pending(), 0, 'no timer left behind');
+});
+
+t.test('one large batch is a burst by itself: held for quietMs, then applied', async (t) => {
+  const { host, clock, batch, updated } = setup({ quietMs: 200 });
+  host.handle(batch(1024));
+  t.same(updated(), [], 'held');
+  await clock.advance(199);
+  t.same(updated(), []);
+  await clock.advance(1);
+  t.equal(updated().length, 1024, 'applied 200 ms later');
+  await clock.advance(1000);
+  host.handle(batch(1023));
+  t.equal(updated().length, 2047, 'a smaller one after a pause goes at once');
 });
