@@ -26,7 +26,7 @@ export const FEED_CONTEXT: CodecContext = {
 };
 
 /** xorshift32: the same feed on every run and for both daemons. */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let x = seed >>> 0 || 1;
   return () => {
     x ^= x << 13;
@@ -39,7 +39,7 @@ function rng(seed: number): () => number {
 }
 
 /** `sets` distinct attribute sets: AS paths of 1-8 ASNs led by our AS, a distinct MED each. */
-function attributeSets(cfg: FeedSpec, sets: number): PathAttributes[] {
+export function attributeSets(cfg: FeedSpec, sets: number): PathAttributes[] {
   const r = rng(42);
   const out: PathAttributes[] = [];
   for (let i = 0; i < sets; i++) {

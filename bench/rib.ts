@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { v4Key } from '../protocol/prefix.js';
 import type { PathAttributes, PrefixList, UpdateMessage } from '../protocol/types.js';
 import { Rib } from '../src/rib/rib.js';
+import { attributeSets } from './feed.js';
 import type { BestPathChanges } from '../src/rib/changes.js';
 
 const ATTR_SETS = 50_000;
@@ -32,38 +33,12 @@ function settle(): number {
   return m.heapUsed + m.arrayBuffers;
 }
 
-/** A deterministic pseudo-random generator (xorshift32) so runs are comparable. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
-
-function attributeSets(): PathAttributes[] {
-  const r = rng(42);
-  const sets: PathAttributes[] = [];
-  for (let i = 0; i < ATTR_SETS; i++) {
-    const len = 1 + (r() % 8);
-    const asns = [PEER_AS];
-    for (let j = 1; j < len; j++) asns.push(100 + (r() % 60000));
-    const a: PathAttributes = {
-      origin: (r() % 3) as 0 | 1 | 2,
-      asPath: [{ type: 2, asns }],
-      nextHop: '192.0.2.1',
-    };
-    // The MED makes every set distinct (50,000 different sets, as the feed).
-    a.med = i;
-    if (r() % 3 === 0) a.communities = [PEER_AS * 65536 + (r() % 100), PEER_AS * 65536 + 999];
-    sets.push(a);
-  }
-  return sets;
-}
+/** The feeder's attribute sets (bench/feed.ts): the same 50,000 sets as the full-table run. */
+const feederSets = (): PathAttributes[] =>
+  attributeSets(
+    { asn: PEER_AS, nextHop: '192.0.2.1', prefixes: 0, attributeSets: ATTR_SETS },
+    ATTR_SETS,
+  );
 
 const EMPTY: PrefixList = { afi: 1, length: 0, v4: new Float64Array(0), v6: [], pathIds: null };
 
@@ -145,7 +120,7 @@ const facts = {
 const sink = { send: () => true };
 
 function run(n: number): void {
-  const sets = attributeSets();
+  const sets = feederSets();
   const { announces, withdraws } = feed(n, sets);
   const { rib, changes } = makeRib();
   const peer = rib.registerPeer({

@@ -3,26 +3,17 @@
 // Must not know BGP: prefixes, next-hop lists and kernel status only. No RFC.
 
 import type { ReachSnapshot } from './reach.js';
-import type { DriftEntry, IpipMode, KernelStatus, PoolConfig, RouteStatus } from './types.js';
+import type {
+  DriftEntry,
+  IpipMode,
+  KernelStatus,
+  KernelSyncOptions,
+  PoolConfig,
+  RouteStatus,
+} from './types.js';
 
 /** The KernelSync options that can cross a thread (no runner, logger or clock). */
-export interface KernelWorkerOptions {
-  table?: string | number;
-  protocol?: string | number;
-  coalesceMs?: number;
-  resyncIntervalMs?: number;
-  driftDelayMs?: number;
-  convergeTimeoutMs?: number;
-  pools?: PoolConfig[];
-  defaultIpipMode?: IpipMode;
-  tunnelDevice?: string;
-  tunnelMtu?: number;
-  underlayMtu?: number;
-  ipipOverhead?: number;
-  tunnelAddress?: string;
-  monitor?: boolean;
-  monitorPauseOps?: number;
-}
+export type KernelWorkerOptions = Omit<KernelSyncOptions, 'runner' | 'logger' | 'clock'>;
 
 /** What the worker is started with (`workerData`). */
 export interface KernelWorkerInit {
