@@ -1,58 +1,19 @@
-// KernelSync on real kernel tables inside network namespaces this file creates (pbk-sync-*):
+// KernelSync on real kernel tables inside network namespaces this file creates (pbk-*):
 // install/replace/remove, ECMP, blackhole, drift healing, foreign routes, restart without churn,
 // 10,000 routes. Needs root; asserts `ip -json route` output.
 import t, { type Test } from 'tap';
 import pino from 'pino';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { IpCommandRunner, KernelSync } from '../../src/kernel/index.js';
 import type { KernelSyncOptions } from '../../src/kernel/types.js';
+import { ip, makeSegmentsNs, routes, type JsonRoute } from './kernel-ns.js';
 
-interface JsonRoute {
-  dst: string;
-  type?: string;
-  gateway?: string;
-  dev?: string;
-  protocol?: string;
-  flags?: string[];
-  nexthops?: { gateway: string; dev: string; weight: number }[];
-}
+/** A namespace with two segments: pbk-a 192.168.30.71/24 (+ fd00:30::71/64), pbk-b 192.168.26.71/24. */
+const makeNs = (t: Test): string => makeSegmentsNs(t, 'pbk');
 
 const isRoot = process.getuid?.() === 0;
 const skip = isRoot ? false : 'needs root (CAP_NET_ADMIN) to create network namespaces';
 const log = pino({ level: 'silent' });
-let nsCounter = 0;
-
-function ip(...args: string[]): string {
-  return execFileSync('ip', args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-}
-
-/** A namespace with two segments: pbk-a 192.168.30.71/24 (+ fd00:30::71/64), pbk-b 192.168.26.71/24. */
-function makeNs(t: Test): string {
-  const ns = `pbk-sync-${process.pid % 10000}-${nsCounter++}`;
-  ip('netns', 'add', ns);
-  t.teardown(() => {
-    try {
-      ip('netns', 'del', ns);
-    } catch {
-      // already gone
-    }
-  });
-  ip('-n', ns, 'link', 'set', 'lo', 'up');
-  ip('-n', ns, 'link', 'add', 'pbk-a', 'type', 'veth', 'peer', 'name', 'pbk-b');
-  ip('-n', ns, 'link', 'set', 'pbk-a', 'up');
-  ip('-n', ns, 'link', 'set', 'pbk-b', 'up');
-  ip('-n', ns, 'addr', 'add', '192.168.30.71/24', 'dev', 'pbk-a');
-  ip('-n', ns, 'addr', 'add', 'fd00:30::71/64', 'dev', 'pbk-a', 'nodad');
-  ip('-n', ns, 'addr', 'add', '192.168.26.71/24', 'dev', 'pbk-b');
-  return ns;
-}
-
-function routes(ns: string, family: '-4' | '-6' = '-4', proto = 'bgp'): JsonRoute[] {
-  return JSON.parse(
-    ip('-n', ns, family, '-json', 'route', 'show', 'table', 'main', 'proto', proto),
-  ) as JsonRoute[];
-}
-
 function find(ns: string, dst: string, family: '-4' | '-6' = '-4'): JsonRoute | undefined {
   return routes(ns, family).find((r) => r.dst === dst);
 }

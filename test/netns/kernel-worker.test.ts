@@ -3,7 +3,6 @@
 // creates (pbkw-*): routes installed, kept on stop and adopted by the next run, a crash reported.
 import t, { type Test } from 'tap';
 import pino from 'pino';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,48 +14,14 @@ import {
   type KernelChannel,
   type KernelClientOptions,
 } from '../../src/kernel/index.js';
+import { makeSegmentsNs, routes } from './kernel-ns.js';
 
-interface JsonRoute {
-  dst: string;
-  gateway?: string;
-  dev?: string;
-  type?: string;
-}
+/** A namespace with segments pbkw-a (192.168.30.71/24, fd00:30::71/64) and pbkw-b. */
+const makeNs = (t: Test): string => makeSegmentsNs(t, 'pbkw');
 
 const isRoot = process.getuid?.() === 0;
 const skip = isRoot ? false : 'needs root (CAP_NET_ADMIN) to create network namespaces';
 const ROOT = path.resolve(import.meta.dirname, '../..');
-let nsCounter = 0;
-
-function ip(...args: string[]): string {
-  return execFileSync('ip', args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-}
-
-/** A namespace with one segment: pbkw-a 192.168.30.71/24 and fd00:30::71/64. */
-function makeNs(t: Test): string {
-  const ns = `pbkw-${process.pid % 10000}-${nsCounter++}`;
-  ip('netns', 'add', ns);
-  t.teardown(() => {
-    try {
-      ip('netns', 'del', ns);
-    } catch {
-      // already gone
-    }
-  });
-  ip('-n', ns, 'link', 'set', 'lo', 'up');
-  ip('-n', ns, 'link', 'add', 'pbkw-a', 'type', 'veth', 'peer', 'name', 'pbkw-b');
-  ip('-n', ns, 'link', 'set', 'pbkw-a', 'up');
-  ip('-n', ns, 'link', 'set', 'pbkw-b', 'up');
-  ip('-n', ns, 'addr', 'add', '192.168.30.71/24', 'dev', 'pbkw-a');
-  ip('-n', ns, 'addr', 'add', 'fd00:30::71/64', 'dev', 'pbkw-a', 'nodad');
-  return ns;
-}
-
-function routes(ns: string, family: '-4' | '-6' = '-4'): JsonRoute[] {
-  return JSON.parse(
-    ip('-n', ns, family, '-json', 'route', 'show', 'table', 'main', 'proto', 'bgp'),
-  ) as JsonRoute[];
-}
 
 function client(t: Test, ns: string, opts: Partial<KernelClientOptions> = {}): KernelClient {
   const c = new KernelClient({
