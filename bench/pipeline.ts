@@ -2,8 +2,9 @@
 // same bytes the feeder sends) through the framer, the UPDATE decoder and the RIB with the
 // daemon's peer settings (pool filter, pre-policy copy kept), with a best-path listener that
 // only counts. The main thread's share of a full-table load without TCP, the session state
-// machine or the kernel sync, for quick profiling (--cpu-prof). Not a test.
-// RFC 4271 §4.3, §9.
+// machine or the kernel sync, for quick profiling (--cpu-prof). Then the table's withdrawal by
+// UPDATE, and the table again followed by a session loss without graceful restart. Not a test.
+// RFC 4271 §4.3, §9, §8.2.2 (routes of a closed session are removed).
 //
 // Run: node --max-semi-space-size=4 --import tsx bench/pipeline.ts [--sizes 100000,1000000]
 //      [--sets 50000] [--repeat 3]
@@ -101,7 +102,14 @@ function once(chunks: Buffer[], withdrawals: Buffer[], n: number): number[] {
   receive(withdrawals);
   const withdraw = performance.now() - t;
   if (rib.stats().prefixes[0] !== 0) throw new Error('the withdrawal left routes');
-  return [load, withdraw];
+  // The table again, then the session goes down (no graceful restart): every route goes.
+  receive(chunks);
+  t = performance.now();
+  rib.peerDown(peer, { graceful: false });
+  const down = performance.now() - t;
+  if (rib.stats().prefixes[0] !== 0) throw new Error('the session loss left routes');
+  if (changes !== 4 * n) throw new Error(`${changes} best-path changes, expected ${4 * n}`);
+  return [load, withdraw, down];
 }
 
 console.log(`bench/pipeline.ts  ${new Date().toISOString()}  node ${process.version}`);
@@ -109,10 +117,11 @@ console.log(`nproc ${os.cpus().length}, ${os.cpus()[0]?.model ?? ''}`);
 for (const n of sizes) {
   const feed = buildFeed({ asn: PEER.asn, nextHop: PEER.address, prefixes: n, attributeSets });
   for (let r = 0; r < repeat; r++) {
-    const [load, withdraw] = once(feed.table, feed.withdrawals, n);
+    const [load, withdraw, down] = once(feed.table, feed.withdrawals, n);
     console.log(
       `${String(n).padStart(8)} prefixes, ${feed.updates} UPDATEs: load ${load.toFixed(0)} ms ` +
-        `(${((load * 1e6) / n).toFixed(0)} ns/prefix), withdrawal ${withdraw.toFixed(0)} ms`,
+        `(${((load * 1e6) / n).toFixed(0)} ns/prefix), withdrawal ${withdraw.toFixed(0)} ms, ` +
+        `session loss ${down.toFixed(0)} ms`,
     );
   }
 }

@@ -180,7 +180,13 @@ export class LocRib {
       }
       return false;
     }
-    const made = s.alloc(src, pathId, this.attrs.acquire(attrs), this.nowS);
+    const made = s.alloc(
+      src,
+      pathId,
+      this.attrs.acquire(attrs),
+      this.nowS,
+      fi === 0 ? (key as number) : -1,
+    );
     ps.counts[fi]++;
     if (head === ABSENT) {
       table.set(key, made);
@@ -215,6 +221,19 @@ export class LocRib {
     if (id === head && s.next(id) === NONE) this.dropOnly(ps, fi, key, id);
     else this.unlink(fi, key, head, prev, id);
     return true;
+  }
+
+  /** Removes route `id` of `ps`, known to be a candidate of `key`. */
+  private removeId(ps: PeerState, fi: number, key: PrefixKey, id: number): void {
+    const s = this.store;
+    const head = this.heads[fi].get(key);
+    if (id === head && s.next(id) === NONE) {
+      this.dropOnly(ps, fi, key, id);
+      return;
+    }
+    let prev = NONE;
+    for (let at = head; at !== id; at = s.next(at)) prev = at;
+    this.unlink(fi, key, head, prev, id);
   }
 
   /** Removes a prefix's only route `id` of `ps` (a full table from one peer), and the prefix. */
@@ -260,6 +279,19 @@ export class LocRib {
     const s = this.store;
     const src = ps.index;
     const pre = ps.preChanged[fi] !== null && ps.preChanged[fi].size > 0;
+    if (fi === 0) {
+      // IPv4 records carry their prefix: walk them in id order, which is arrival order, so the
+      // records and their attribute sets are read in the order they were written (a walk of
+      // the prefix table reads them at random: 0.25-0.30 s against 0.13 s for a full table).
+      // Removing frees ids but never allocates one, so the walk sees every record once.
+      for (let id = 0; id < s.end && ps.counts[0] > 0; id++) {
+        if (!s.isOf(id, src, 0) || (staleOnly && (s.flags(id) & STALE) === 0)) continue;
+        const key = s.v4Key(id);
+        if (pre) this.onRemoved(ps, 0, key, s.pathId(id));
+        this.removeId(ps, 0, key, id);
+      }
+      return;
+    }
     this.heads[fi].forEach((key, first) => {
       if (ps.counts[fi] === 0) return;
       let head = first;
@@ -284,8 +316,9 @@ export class LocRib {
 
   markStale(ps: PeerState, fi: number): void {
     const s = this.store;
-    for (const { id } of this.routes(fi, ps)) {
-      if (s.flags(id) & STALE) continue;
+    // In id order: no prefix is needed, and the records are read in the order they lie.
+    for (let id = 0; id < s.end; id++) {
+      if (!s.isOf(id, ps.index, fi) || s.flags(id) & STALE) continue;
       s.setFlags(id, s.flags(id) | STALE);
       ps.staleCounts[fi]++;
     }

@@ -1,8 +1,9 @@
 // The routes of Loc-RIB (which are also the Adj-RIBs-In) as fixed-size records in one Int32Array:
 // a route is an integer id, its fields sit side by side at id * STRIDE (one cache line to read a
 // route), and a prefix's candidates are a linked list of ids. No object per route, so a full table
-// costs 20 bytes a route here and nothing for the garbage collector to trace. Storage only: no
-// decision, no policy. RFC 4271 §3.2.
+// costs 24 bytes a route here and nothing for the garbage collector to trace. An IPv4 route also
+// records its prefix, so one source's routes can be walked in id (arrival) order. Storage only:
+// no decision, no policy. RFC 4271 §3.2.
 
 import type { AttrTable, RouteAttrs } from './attrs.js';
 
@@ -10,14 +11,24 @@ import type { AttrTable, RouteAttrs } from './attrs.js';
 export const NONE = -1;
 const MIN_CAPACITY = 1024;
 
-// The record: source index (low 16 bits) and flags (next 8), path id, next id, learned time,
-// attribute set id (AttrTable.byId).
+// The record: meta, path id, next id, learned time, attribute set id (AttrTable.byId), and for
+// an IPv4 route its prefix's address.
 const META = 0;
 const PATH_ID = 1;
 const NEXT = 2;
 const SINCE = 3;
 const ATTRS = 4;
-const STRIDE = 5;
+const ADDR = 5;
+const STRIDE = 6;
+
+// META: source index (bits 0-15), flags (16-23), IPv4 prefix length (24-29), IPv4 (30). A free
+// record's META is FREE (negative), so a walk over ids skips it.
+const SRC_MASK = 0xffff;
+const FLAGS_SHIFT = 16;
+const FLAGS_MASK = 0xff << FLAGS_SHIFT;
+const LEN_SHIFT = 24;
+const V4 = 1 << 30;
+const FREE = -1;
 
 export class RouteStore {
   private rec = new Int32Array(MIN_CAPACITY * STRIDE);
@@ -34,7 +45,8 @@ export class RouteStore {
     return this.live;
   }
 
-  alloc(src: number, pathId: number, attrs: RouteAttrs, since: number): number {
+  /** A new route; `v4Key` is its IPv4 prefix key (address * 64 + length), or -1 for IPv6. */
+  alloc(src: number, pathId: number, attrs: RouteAttrs, since: number, v4Key: number): number {
     let id = this.freeHead;
     if (id !== NONE) this.freeHead = this.rec[id * STRIDE + NEXT];
     else {
@@ -43,7 +55,14 @@ export class RouteStore {
     }
     const at = id * STRIDE;
     const r = this.rec;
-    r[at + META] = src;
+    if (v4Key >= 0) {
+      const a = Math.floor(v4Key / 64);
+      r[at + META] = src | ((v4Key - a * 64) << LEN_SHIFT) | V4;
+      r[at + ADDR] = a | 0;
+    } else {
+      r[at + META] = src;
+      r[at + ADDR] = 0;
+    }
     r[at + PATH_ID] = pathId;
     r[at + NEXT] = NONE;
     r[at + SINCE] = since;
@@ -54,6 +73,7 @@ export class RouteStore {
 
   /** Returns the id to the free list; the caller has unlinked it and released its attributes. */
   free(id: number): void {
+    this.rec[id * STRIDE + META] = FREE;
     this.rec[id * STRIDE + NEXT] = this.freeHead;
     this.freeHead = id;
     this.live--;
@@ -62,17 +82,34 @@ export class RouteStore {
 
   /** The source peer's index (see LocRib.addSource). */
   src(id: number): number {
-    return this.rec[id * STRIDE + META] & 0xffff;
+    return this.rec[id * STRIDE + META] & SRC_MASK;
   }
 
   /** BEST | MULTIPATH | STALE (decision.ts). */
   flags(id: number): number {
-    return (this.rec[id * STRIDE + META] >>> 16) & 0xff;
+    return (this.rec[id * STRIDE + META] & FLAGS_MASK) >>> FLAGS_SHIFT;
   }
 
   setFlags(id: number, flags: number): void {
     const at = id * STRIDE + META;
-    this.rec[at] = (this.rec[at] & 0xffff) | ((flags & 0xff) << 16);
+    this.rec[at] = (this.rec[at] & ~FLAGS_MASK) | ((flags & 0xff) << FLAGS_SHIFT);
+  }
+
+  /** One past the highest id in use: walks go over [0, end). */
+  get end(): number {
+    return this.fresh;
+  }
+
+  /** Whether `id` is a live route of source `src` in family `fi` (0 IPv4, 1 IPv6). */
+  isOf(id: number, src: number, fi: number): boolean {
+    const m = this.rec[id * STRIDE + META];
+    return m >= 0 && (m & SRC_MASK) === src && ((m & V4) !== 0) === (fi === 0);
+  }
+
+  /** The prefix key of IPv4 route `id` (address * 64 + length). */
+  v4Key(id: number): number {
+    const at = id * STRIDE;
+    return (this.rec[at + ADDR] >>> 0) * 64 + ((this.rec[at + META] >>> LEN_SHIFT) & 63);
   }
 
   /** RFC 7911 path identifier (0 without ADD-PATH). */

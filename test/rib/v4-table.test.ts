@@ -106,8 +106,15 @@ t.test('the route store reuses freed ids, grows, and starts over when empty', as
   const sets = [1, 2, 3].map((n) =>
     table.acquire(table.intern(1, { origin: 0, nextHop: `192.0.2.${n}` })),
   );
-  const ids = Array.from({ length: 5000 }, (_, i) => store.alloc(i % 7, i, sets[i % 3], i * 3));
+  // Every third route is IPv6 (no key); the others carry keys over the whole address and
+  // length range, the top address bit included.
+  const keyOf = (i: number): number =>
+    i % 3 === 2 ? -1 : v4Key(((i * 2654435761) >>> 0) & 0xffffff00, 8 + (i % 25));
+  const ids = Array.from({ length: 5000 }, (_, i) =>
+    store.alloc(i % 7, i, sets[i % 3], i * 3, keyOf(i)),
+  );
   t.equal(new Set(ids).size, 5000, 'distinct ids across growth');
+  t.equal(store.end, 5000, 'the walk bound covers every id handed out');
   t.ok(
     ids.every((id, i) => store.pathId(id) === i && store.src(id) === i % 7),
     'fields kept across growth',
@@ -117,17 +124,39 @@ t.test('the route store reuses freed ids, grows, and starts over when empty', as
     ids.every((id, i) => store.attrs(id) === sets[i % 3]),
     'attribute sets by id',
   );
-  store.setFlags(ids[5], 5);
-  t.equal(store.flags(ids[5]), 5);
-  t.equal(store.src(ids[5]), 5, 'flags and source share a field without clobbering');
+  t.ok(
+    ids.every((id, i) => keyOf(i) < 0 || store.v4Key(id) === keyOf(i)),
+    'IPv4 routes give back their prefix key',
+  );
+  t.ok(
+    ids.every(
+      (id, i) =>
+        store.isOf(id, i % 7, keyOf(i) < 0 ? 1 : 0) &&
+        !store.isOf(id, i % 7, keyOf(i) < 0 ? 0 : 1) &&
+        !store.isOf(id, (i + 1) % 7, keyOf(i) < 0 ? 1 : 0),
+    ),
+    'isOf tells source and family',
+  );
+  // Route 4 is IPv4, from source 4.
+  store.setFlags(ids[4], 5);
+  t.equal(store.flags(ids[4]), 5);
+  t.equal(store.src(ids[4]), 4, 'flags and source share a field without clobbering');
+  t.equal(store.v4Key(ids[4]), keyOf(4), 'nor the prefix length');
+  t.ok(store.isOf(ids[4], 4, 0), 'nor the family');
+  store.setFlags(ids[4], 0);
+  t.equal(store.flags(ids[4]), 0);
+  t.equal(store.v4Key(ids[4]), keyOf(4), 'clearing the flags keeps the prefix');
   store.free(ids[10]);
   store.free(ids[20]);
   t.equal(store.size, 4998);
-  const again = [store.alloc(1, 1, sets[0], 0), store.alloc(2, 2, sets[0], 0)];
+  t.notOk(store.isOf(ids[10], 10 % 7, 0), 'a freed record belongs to nobody');
+  t.notOk(store.isOf(ids[20], 20 % 7, 1), 'a freed IPv6 record neither');
+  const again = [store.alloc(1, 1, sets[0], 0, -1), store.alloc(2, 2, sets[0], 0, -1)];
   t.same(again.sort(), [ids[10], ids[20]].sort(), 'freed ids are handed out again');
   for (const id of ids) store.free(id);
   t.equal(store.size, 0);
-  t.equal(store.alloc(3, 2 ** 32 - 1, sets[1], 0), 0, 'an empty store numbers from 0 again');
+  t.equal(store.end, 0, 'an empty store has nothing to walk');
+  t.equal(store.alloc(3, 2 ** 32 - 1, sets[1], 0, -1), 0, 'an empty store numbers from 0 again');
   t.equal(store.pathId(0), 2 ** 32 - 1, 'path ids are unsigned 32-bit');
 });
 
