@@ -236,6 +236,11 @@ export class AttrTable {
   /** Held sets by `RouteAttrs.id`, so compact tables can store a number (route-store.ts). */
   readonly byId: (RouteAttrs | null)[] = [];
   private readonly freeIds: number[] = [];
+  /**
+   * The last set `intern` built, not found in the table; cleared when any set is added. While
+   * it is set, `acquire` of it need not look for an equal set again (one lookup per new set).
+   */
+  private lastMade: RouteAttrs | null = null;
 
   constructor(
     private readonly resolve: (nextHop: string, afi: 1 | 2) => boolean,
@@ -263,6 +268,7 @@ export class AttrTable {
     const nextHop = attrs.nextHop ?? '';
     const made = new RouteAttrs(hash, afi, attrs, nextHop);
     made.reachable = nextHop === '' || this.resolve(nextHop, afi);
+    this.lastMade = made;
     return made;
   }
 
@@ -271,11 +277,13 @@ export class AttrTable {
       a.refs++;
       return a;
     }
-    const canonical = this.find(a.hash, a.afi, a.attrs);
+    // The set `intern` just built, with no set added since, has no equal in the table.
+    const canonical = a === this.lastMade ? null : this.find(a.hash, a.afi, a.attrs);
     if (canonical) {
       canonical.refs++;
       return canonical;
     }
+    this.lastMade = null;
     a.collision = this.table.get(a.hash) ?? null;
     this.table.set(a.hash, a);
     this.held++;

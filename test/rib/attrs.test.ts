@@ -101,28 +101,43 @@ for (const [name, hash] of [
   ['a hash where everything collides', () => 7],
 ] as const) {
   t.test(`one object per held set, found by value (${name})`, async () => {
+    // Ops: 0 releases a held set; 1 acquires a fresh intern; 2 interns without acquiring (kept
+    // aside); 3 acquires one kept aside, after whatever other sets were added meanwhile.
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.boolean(), afiArb, attrsArb, fc.nat()), { maxLength: 120 }),
-        (ops) => {
+        // Sets are drawn from a small pool so that equal ones meet often.
+        fc.array(attrsArb, { minLength: 1, maxLength: 4 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), afiArb, fc.nat(), fc.nat()), {
+          maxLength: 120,
+        }),
+        (pool, ops) => {
           const table = new AttrTable(() => true, hash);
           const held = new Map<string, { obj: RouteAttrs; refs: number }>();
-          for (const [release, afi, a, pick] of ops) {
-            if (release && held.size) {
+          const aside: { id: string; made: RouteAttrs }[] = [];
+          const hold = (id: string, obj: RouteAttrs): boolean => {
+            const h = held.get(id);
+            if (h) {
+              if (h.obj !== obj) return false;
+              h.refs++;
+            } else held.set(id, { obj, refs: 1 });
+            return table.byId[obj.id] === obj;
+          };
+          for (const [kind, afi, which, pick] of ops) {
+            // A copy: equal sets arrive as distinct objects, as from two UPDATEs.
+            const a = structuredClone(pool[which % pool.length]);
+            if (kind === 0 && held.size) {
               const keys = [...held.keys()];
               const k = keys[pick % keys.length];
               const h = held.get(k)!;
               table.release(h.obj);
               if (--h.refs === 0) held.delete(k);
-            } else {
-              const id = identity(afi, a);
-              const obj = table.acquire(table.intern(afi, a));
-              const h = held.get(id);
-              if (h) {
-                if (h.obj !== obj) return false;
-                h.refs++;
-              } else held.set(id, { obj, refs: 1 });
-              if (table.byId[obj.id] !== obj) return false;
+            } else if (kind === 2) {
+              aside.push({ id: identity(afi, a), made: table.intern(afi, a) });
+            } else if (kind === 3 && aside.length) {
+              const { id, made } = aside.splice(pick % aside.length, 1)[0];
+              if (!hold(id, table.acquire(made))) return false;
+            } else if (!hold(identity(afi, a), table.acquire(table.intern(afi, a)))) {
+              return false;
             }
             if (table.size !== held.size) return false;
           }
