@@ -87,10 +87,10 @@ function once(chunks: Buffer[], withdrawals: Buffer[], n: number): number[] {
   const receive = (bufs: Buffer[]): void => {
     const framer = new Framer();
     for (const chunk of bufs) {
-      for (const m of framer.push(chunk)) {
-        const msg = decodeMessage(m, 0, ctx).value;
+      framer.each(chunk, (buf, offset) => {
+        const msg = decodeMessage(buf, offset, ctx).value;
         if (msg.type === 'update') rib.applyUpdate(peer, msg);
-      }
+      });
     }
   };
   let t = performance.now();

@@ -30,6 +30,11 @@ export class Framer {
   private partial: Buffer | null = null;
   private partialFilled = 0;
   private failure: BgpError | null = null;
+  /** Found by the last scan: a straddling message it completed, the offsets of the others. */
+  private completed: Buffer | null = null;
+  private starts = new Int32Array(64);
+  private count = 0;
+  private inUse = false;
 
   constructor(opts: FramerOptions = {}) {
     this.maxLength = opts.maxLength ?? MAX_MESSAGE_LENGTH;
@@ -56,24 +61,66 @@ export class Framer {
 
   push(chunk: Buffer): IterableIterator<Buffer> {
     const frames: Buffer[] = [];
-    let failure: BgpError | null = this.failure;
-    if (failure === null) {
-      try {
-        this.frame(chunk, frames);
-      } catch (err) {
-        failure = err as BgpError;
-        this.failure = failure;
-        this.partial = null;
-        this.headFilled = 0;
-      }
+    const failure = this.scan(chunk);
+    if (this.completed !== null) frames.push(this.completed);
+    const starts = this.starts;
+    for (let i = 0; i < this.count; i++) {
+      const at = starts[i];
+      frames.push(chunk.subarray(at, at + ((chunk[at + 16] << 8) | chunk[at + 17])));
     }
+    this.release();
     return deliver(frames, failure);
   }
 
-  private frame(chunk: Buffer, out: Buffer[]): void {
+  /**
+   * `push` without an object per message, for the receive path: calls `fn(buf, offset)` for
+   * each whole message, in order (a message that straddled chunks comes in a buffer of its own,
+   * at offset 0; the others are read where they lie in `chunk`). `fn` returning false stops the
+   * delivery. Then throws the framing error, as `push`'s iterator does.
+   */
+  each(chunk: Buffer, fn: (buf: Buffer, offset: number) => boolean | void): void {
+    const failure = this.scan(chunk);
+    const completed = this.completed;
+    const starts = this.starts;
+    const n = this.count;
+    try {
+      if (completed !== null && fn(completed, 0) === false) return;
+      for (let i = 0; i < n; i++) if (fn(chunk, starts[i]) === false) return;
+    } finally {
+      this.release();
+    }
+    if (failure !== null) throw failure;
+  }
+
+  /**
+   * Frames `chunk` into `completed` (a straddling message finished by it) and `starts` (the
+   * offsets of the whole messages inside it); returns the framing error, if there is one.
+   */
+  private scan(chunk: Buffer): BgpError | null {
+    this.completed = null;
+    this.count = 0;
+    // A delivery still under way (a caller pushing from inside `each`) keeps its offsets.
+    if (this.inUse) this.starts = new Int32Array(this.starts.length);
+    this.inUse = true;
+    if (this.failure !== null) return this.failure;
+    try {
+      this.frame(chunk);
+    } catch (err) {
+      this.failure = err as BgpError;
+      this.partial = null;
+      this.headFilled = 0;
+    }
+    return this.failure;
+  }
+
+  private release(): void {
+    this.inUse = false;
+  }
+
+  private frame(chunk: Buffer): void {
     let pos = 0;
     if (this.headFilled > 0 || this.partial !== null) {
-      pos = this.continuePartial(chunk, out);
+      pos = this.continuePartial(chunk);
       if (pos < 0) return;
     }
     const end = chunk.length;
@@ -85,14 +132,19 @@ export class Framer {
         this.partialFilled = chunk.copy(this.partial, 0, pos, end);
         return;
       }
-      out.push(chunk.subarray(pos, pos + length));
+      if (this.count === this.starts.length) {
+        const more = new Int32Array(this.count * 2);
+        more.set(this.starts);
+        this.starts = more;
+      }
+      this.starts[this.count++] = pos;
       pos += length;
     }
     if (pos < end) this.headFilled = chunk.copy(this.head, 0, pos, end);
   }
 
   /** Completes a held header/message from the front of `chunk`; -1 when the chunk is used up. */
-  private continuePartial(chunk: Buffer, out: Buffer[]): number {
+  private continuePartial(chunk: Buffer): number {
     let pos = 0;
     if (this.partial === null) {
       const n = chunk.copy(this.head, this.headFilled, 0, HEADER_LENGTH - this.headFilled);
@@ -114,7 +166,7 @@ export class Framer {
     this.partialFilled += n;
     pos += n;
     if (this.partialFilled < partial.length) return -1;
-    out.push(partial);
+    this.completed = partial;
     this.partial = null;
     this.partialFilled = 0;
     return pos;

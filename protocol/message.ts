@@ -18,7 +18,7 @@ import {
 } from './route-refresh.js';
 import { DEFAULT_CONTEXT } from './types.js';
 import type { BgpMessage, CodecContext, Decoded } from './types.js';
-import { decodeUpdate, encodedLengthUpdate, writeUpdateBody } from './update.js';
+import { decodeUpdateAt, encodedLengthUpdate, writeUpdateBody } from './update.js';
 
 /**
  * Decodes the message that starts at `offset`. Throws BgpError for every malformation: the
@@ -38,14 +38,16 @@ export function decodeMessage(
       `message length ${header.length} but only ${buf.length - offset} octets are there`,
     );
   }
+  // UPDATEs (nearly every message) are read in place; the others get a view of their body.
+  if (header.type === MessageType.UPDATE) {
+    const value = decodeUpdateAt(buf, offset + HEADER_LENGTH, offset + header.length, ctx);
+    return { value, bytesRead: header.length };
+  }
   const body = buf.subarray(offset + HEADER_LENGTH, offset + header.length);
   let value: BgpMessage;
   switch (header.type) {
     case MessageType.OPEN:
       value = decodeOpen(body, ctx);
-      break;
-    case MessageType.UPDATE:
-      value = decodeUpdate(body, ctx);
       break;
     case MessageType.NOTIFICATION:
       value = decodeNotification(body, ctx);

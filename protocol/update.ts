@@ -46,7 +46,20 @@ const NLRI_FIELD = { subcode: UpdateSubcode.INVALID_NETWORK_FIELD, field: 'NLRI'
  * `treatAsWithdraw` set, still carrying every prefix found so the RIB can withdraw them.
  */
 export function decodeUpdate(body: Buffer, ctx: CodecContext): UpdateMessage {
-  const len = body.length;
+  return decodeUpdateAt(body, 0, body.length, ctx);
+}
+
+/**
+ * decodeUpdate() of the body at buf[start, end), read in place: the receive path decodes each
+ * UPDATE where it lies in the socket's chunk, without a view object per message.
+ */
+export function decodeUpdateAt(
+  buf: Buffer,
+  start: number,
+  end: number,
+  ctx: CodecContext,
+): UpdateMessage {
+  const len = end - start;
   // RFC 4271 §6.1: an UPDATE is at least 23 octets (header included).
   if (len < 4) {
     const data = Buffer.alloc(2);
@@ -58,17 +71,18 @@ export function decodeUpdate(body: Buffer, ctx: CodecContext): UpdateMessage {
       data,
     );
   }
-  const wLen = (body[0] << 8) | body[1];
+  const wLen = (buf[start] << 8) | buf[start + 1];
   // RFC 4271 §6.3: Withdrawn Routes Length + Total Attribute Length + 23 beyond the message.
   if (4 + wLen > len)
     throw sessionReset(
       UpdateSubcode.MALFORMED_ATTRIBUTE_LIST,
       'Withdrawn Routes Length overruns the message',
     );
-  const aStart = 4 + wLen;
-  const aLen = (body[aStart - 2] << 8) | body[aStart - 1];
+  // Offsets into buf from here on.
+  const aStart = start + 4 + wLen;
+  const aLen = (buf[aStart - 2] << 8) | buf[aStart - 1];
   const aEnd = aStart + aLen;
-  if (aEnd > len)
+  if (aEnd > end)
     throw sessionReset(
       UpdateSubcode.MALFORMED_ATTRIBUTE_LIST,
       'Total Path Attribute Length overruns the message',
@@ -87,21 +101,21 @@ export function decodeUpdate(body: Buffer, ctx: CodecContext): UpdateMessage {
 
   // RFC 7606 §3 (h), §5.3: Withdrawn Routes and NLRI are checked alike; malformed resets.
   const addPath = ctx.addPath.ipv4;
-  const withdrawn = decodeNlri(body, 2, 2 + wLen, 1, addPath, WITHDRAWN_FIELD);
-  const nlri = decodeNlri(body, aEnd, len, 1, addPath, NLRI_FIELD);
+  const withdrawn = decodeNlri(buf, start + 2, start + 2 + wLen, 1, addPath, WITHDRAWN_FIELD);
+  const nlri = decodeNlri(buf, aEnd, end, 1, addPath, NLRI_FIELD);
 
   const attrs: PathAttributes = {};
   const st: AttrDecodeState = {
     ctx,
     attrs,
     errors: null,
-    buf: body,
+    buf,
     attrStart: 0,
     attrEnd: 0,
     flags: 0,
     ipv4Nlri: nlri.length > 0,
   };
-  const seen = aLen === 0 ? 0 : decodeAttributeList(body, aStart, aEnd, st);
+  const seen = aLen === 0 ? 0 : decodeAttributeList(buf, aStart, aEnd, st);
 
   if (!ctx.as4 && (attrs.as4Path !== undefined || attrs.as4Aggregator !== undefined))
     mergeAs4(attrs);

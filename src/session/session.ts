@@ -543,13 +543,16 @@ export class Session {
   private onData(c: Conn, socket: Socket, chunk: Buffer): void {
     if (c.socket !== socket) return;
     try {
-      // The framer yields the whole messages in the chunk, then throws if framing was lost.
-      for (const frame of c.framer.push(chunk)) {
-        if (c.socket !== socket) return;
-        const msg = decodeMessage(frame, 0, c.receiveContext).value;
+      // The framer hands over the whole messages in the chunk, each where it lies (no copy, no
+      // view object), then throws if framing was lost. A message that closed the connection
+      // stops the rest.
+      c.framer.each(chunk, (buf, offset) => {
+        if (c.socket !== socket) return false;
+        const msg = decodeMessage(buf, offset, c.receiveContext).value;
         this.counters.in[msg.type] += 1;
         this.receive(c, msg);
-      }
+        return true;
+      });
     } catch (err) {
       if (c.socket === socket) this.protocolError(c, err);
     }

@@ -152,3 +152,119 @@ t.test('the default maximum is 4096', async (t) => {
   const at = message(2, Buffer.concat([hex('0000 0000'), Buffer.alloc(4096 - 23)]));
   t.equal([...new Framer().push(at)].length, 1);
 });
+
+// `each` is the receive path's form of `push`: the same messages, in the same order, with the
+// same error after them, and no view object per message.
+
+/** What one chunk gives through `each`: views made here, and the error it threw, if any. */
+function viaEach(framer: Framer, chunk: Buffer): { got: Buffer[]; err: unknown } {
+  const got: Buffer[] = [];
+  try {
+    framer.each(chunk, (buf, at) => {
+      got.push(buf.subarray(at, at + buf.readUInt16BE(at + 16)));
+    });
+  } catch (err) {
+    return { got, err };
+  }
+  return { got, err: null };
+}
+
+function viaPush(framer: Framer, chunk: Buffer): { got: Buffer[]; err: unknown } {
+  const got: Buffer[] = [];
+  try {
+    for (const m of framer.push(chunk)) got.push(m);
+  } catch (err) {
+    return { got, err };
+  }
+  return { got, err: null };
+}
+
+t.test('each gives what push gives, for every split of good and broken streams', async (t) => {
+  const badMarker = Buffer.from(KEEPALIVE);
+  badMarker[3] = 0;
+  const badLength = hex(`${MARKER_HEX} ${u16(4097)} 02`);
+  const streams = [
+    WHOLE,
+    Buffer.concat([OPEN, KEEPALIVE, badMarker, REFRESH]),
+    Buffer.concat([UPDATE, EOR, badLength]),
+  ];
+  let bad = 0;
+  let runs = 0;
+  for (const whole of streams) {
+    for (let i = 0; i <= whole.length; i++) {
+      for (const j of [i, Math.min(whole.length, i + 7), whole.length]) {
+        const chunks = [whole.subarray(0, i), whole.subarray(i, j), whole.subarray(j)];
+        const a = new Framer();
+        const b = new Framer();
+        for (const c of chunks) {
+          const x = viaPush(a, c);
+          const y = viaEach(b, c);
+          const sameErr =
+            x.err === null
+              ? y.err === null
+              : y.err !== null &&
+                (x.err as { message: string }).message === (y.err as { message: string }).message;
+          if (!sameStream(y.got, x.got) || !sameErr) bad++;
+        }
+        if (a.bufferedBytes !== b.bufferedBytes) bad++;
+        runs++;
+      }
+    }
+  }
+  t.equal(bad, 0, `${runs} splits of ${streams.length} streams agree`);
+  // More messages in one chunk than the framer first keeps offsets for.
+  const many = Buffer.concat([...Array<Buffer>(150).fill(KEEPALIVE), UPDATE, OPEN]);
+  const x = viaPush(new Framer(), many);
+  const y = viaEach(new Framer(), many);
+  t.equal(y.got.length, 152);
+  t.ok(sameStream(y.got, x.got) && y.err === null, '152 messages in one chunk agree');
+});
+
+t.test('each reads whole messages in place and copies only a straddling one', async (t) => {
+  const framer = new Framer();
+  const first = Buffer.concat([KEEPALIVE, REFRESH.subarray(0, 10)]);
+  const seen: [Buffer, number][] = [];
+  framer.each(first, (buf, at) => {
+    seen.push([buf, at]);
+  });
+  t.equal(seen.length, 1);
+  t.equal(seen[0][0], first, 'the chunk itself');
+  t.equal(seen[0][1], 0);
+  const second = Buffer.concat([REFRESH.subarray(10), KEEPALIVE]);
+  seen.length = 0;
+  framer.each(second, (buf, at) => {
+    seen.push([buf, at]);
+  });
+  t.equal(seen.length, 2);
+  t.ok(seen[0][0].equals(REFRESH), 'the straddling message in a buffer of its own');
+  t.equal(seen[0][1], 0);
+  t.equal(seen[1][0], second);
+  t.equal(seen[1][1], 13, 'the next one where it lies in the chunk');
+});
+
+t.test('each stops when the callback says so, and survives a push from inside', async (t) => {
+  const framer = new Framer();
+  const calls: number[] = [];
+  framer.each(Buffer.concat([KEEPALIVE, KEEPALIVE, KEEPALIVE]), (_buf, at) => {
+    calls.push(at);
+    return calls.length < 2;
+  });
+  t.same(calls, [0, 19], 'no message after the one that returned false');
+  // A callback that feeds the same framer again (a consumer re-entering) does not disturb the
+  // offsets of the delivery under way.
+  const outer: number[] = [];
+  const inner: number[] = [];
+  let nested = false;
+  const f2 = new Framer();
+  f2.each(Buffer.concat([KEEPALIVE, REFRESH, KEEPALIVE]), (_buf, at) => {
+    outer.push(at);
+    if (!nested) {
+      nested = true;
+      f2.each(Buffer.concat([REFRESH, REFRESH]), (_b, a) => {
+        inner.push(a);
+      });
+    }
+  });
+  t.same(outer, [0, 19, 42]);
+  t.same(inner, [0, 23]);
+});

@@ -2,7 +2,11 @@
 // AS_TRANS encoding, ADD-PATH in the IPv4 fields (RFC 7911), the JSON form, and the header.
 // Expected octets and values are worked out by hand from the RFCs.
 
+import { join } from 'node:path';
 import t from 'tap';
+import { BgpError } from '../../protocol/errors.js';
+import { decodeMessage } from '../../protocol/message.js';
+import { contextOf, loadIndex, readFixture } from './fixture-expect.js';
 import { decodeUpdate, encodeUpdate, encodedLengthUpdate } from '../../protocol/update.js';
 import { updateToJson } from '../../protocol/update-json.js';
 import { encodeUpdateMessage } from '../../protocol/pack.js';
@@ -345,3 +349,49 @@ t.test('encodeUpdateMessage adds the RFC 4271 §4.1 header and enforces the maxi
     'fits with RFC 8654',
   );
 });
+
+// The receive path decodes an UPDATE where it lies in the socket's chunk (decodeUpdateAt via
+// decodeMessage). Every real UPDATE of fixtures/, and copies with one octet changed, placed at
+// an offset inside other bytes, must decode exactly as their body alone does: the same message,
+// or the same error with the same NOTIFICATION data.
+t.test(
+  'an UPDATE decoded in place inside a larger buffer equals its body decoded alone',
+  async (t) => {
+    const dir = join(import.meta.dirname, '..', '..', 'fixtures');
+    const updates = loadIndex(join(dir, 'index.json')).fixtures.filter((f) => f.type === 'update');
+    t.ok(updates.length >= 20, `${updates.length} real UPDATEs`);
+    const outcome = (fn: () => UpdateMessage): string => {
+      try {
+        return JSON.stringify(updateToJson(fn()));
+      } catch (err) {
+        if (!(err instanceof BgpError)) throw err;
+        const n = err.notification;
+        return `${err.handling} ${n.code}/${n.subcode} ${n.data?.toString('hex')} ${err.message}`;
+      }
+    };
+    let runs = 0;
+    let differ = 0;
+    let seed = 7;
+    for (const f of updates) {
+      const msg = readFixture(join(dir, f.file));
+      const ctx = contextOf(f);
+      const variants = [msg];
+      for (let k = 0; k < 40; k++) {
+        // One octet of the body changed (the header stays valid so the message is framed).
+        seed = (seed * 1103515245 + 12345) >>> 0;
+        const v = Buffer.from(msg);
+        const at = 19 + (seed % Math.max(1, msg.length - 19));
+        v[at] = (seed >>> 8) & 0xff;
+        variants.push(v);
+      }
+      for (const v of variants) {
+        const around = Buffer.concat([Buffer.alloc(37, 0xa5), v, Buffer.alloc(11, 0x5a)]);
+        const alone = outcome(() => decodeUpdate(v.subarray(19), ctx));
+        const inPlace = outcome(() => decodeMessage(around, 37, ctx).value as UpdateMessage);
+        if (alone !== inPlace) differ++;
+        runs++;
+      }
+    }
+    t.equal(differ, 0, `${runs} real and changed UPDATEs decode alike in place`);
+  },
+);
