@@ -1,6 +1,6 @@
 // The routes of Loc-RIB (which are also the Adj-RIBs-In) as fixed-size records in one Int32Array:
-// a route is an integer id, its fields sit side by side at id * STRIDE (one cache line to read a
-// route), and a prefix's candidates are a linked list of ids. No object per route, so a full table
+// a route is an integer id, its fields sit side by side at id * STRIDE (read together, not through
+// pointers), and a prefix's candidates are a linked list of ids. No object per route, so a full table
 // costs 24 bytes a route here and nothing for the garbage collector to trace. An IPv4 route also
 // records its prefix, so one source's routes can be walked in id (arrival) order. Storage only:
 // no decision, no policy. RFC 4271 §3.2.
