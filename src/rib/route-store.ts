@@ -1,11 +1,12 @@
 // The routes of Loc-RIB (which are also the Adj-RIBs-In) as fixed-size records in one Int32Array:
 // a route is an integer id, its fields sit side by side at id * STRIDE (read together, not through
 // pointers), and a prefix's candidates are a linked list of ids. No object per route, so a full table
-// costs 24 bytes a route here and nothing for the garbage collector to trace. An IPv4 route also
-// records its prefix, so one source's routes can be walked in id (arrival) order. Storage only:
-// no decision, no policy. RFC 4271 §3.2.
+// costs 24 bytes a route here and nothing for the garbage collector to trace. A route also records
+// its prefix (IPv4 in the record, IPv6 as a reference to the table's key text), so one source's
+// routes can be walked in id (arrival) order. Storage only: no decision, no policy. RFC 4271 §3.2.
 
 import type { AttrTable, RouteAttrs } from './attrs.js';
+import type { PrefixKey } from './types.js';
 
 /** The end of a candidate list, and "no route". */
 export const NONE = -1;
@@ -37,6 +38,8 @@ export class RouteStore {
   private fresh = 0;
   private freeHead = NONE;
   private live = 0;
+  /** The prefix of each IPv6 route by id (the same string the prefix table is keyed by). */
+  private v6Keys: (string | null)[] = [];
 
   /** The attribute sets are stored by id; `attrs` must be acquired from this table. */
   constructor(private readonly table: AttrTable) {}
@@ -45,8 +48,8 @@ export class RouteStore {
     return this.live;
   }
 
-  /** A new route; `v4Key` is its IPv4 prefix key (address * 64 + length), or -1 for IPv6. */
-  alloc(src: number, pathId: number, attrs: RouteAttrs, since: number, v4Key: number): number {
+  /** A new route of prefix `key`: an IPv4 key (address * 64 + length) or IPv6 prefix text. */
+  alloc(src: number, pathId: number, attrs: RouteAttrs, since: number, key: PrefixKey): number {
     let id = this.freeHead;
     if (id !== NONE) this.freeHead = this.rec[id * STRIDE + NEXT];
     else {
@@ -55,13 +58,14 @@ export class RouteStore {
     }
     const at = id * STRIDE;
     const r = this.rec;
-    if (v4Key >= 0) {
-      const a = Math.floor(v4Key / 64);
-      r[at + META] = src | ((v4Key - a * 64) << LEN_SHIFT) | V4;
+    if (typeof key === 'number') {
+      const a = Math.floor(key / 64);
+      r[at + META] = src | ((key - a * 64) << LEN_SHIFT) | V4;
       r[at + ADDR] = a | 0;
     } else {
       r[at + META] = src;
       r[at + ADDR] = 0;
+      this.v6Keys[id] = key;
     }
     r[at + PATH_ID] = pathId;
     r[at + NEXT] = NONE;
@@ -73,6 +77,7 @@ export class RouteStore {
 
   /** Returns the id to the free list; the caller has unlinked it and released its attributes. */
   free(id: number): void {
+    if ((this.rec[id * STRIDE + META] & V4) === 0) this.v6Keys[id] = null;
     this.rec[id * STRIDE + META] = FREE;
     this.rec[id * STRIDE + NEXT] = this.freeHead;
     this.freeHead = id;
@@ -106,10 +111,12 @@ export class RouteStore {
     return m >= 0 && (m & SRC_MASK) === src && ((m & V4) !== 0) === (fi === 0);
   }
 
-  /** The prefix key of IPv4 route `id` (address * 64 + length). */
-  v4Key(id: number): number {
+  /** The prefix of route `id`: its IPv4 key (address * 64 + length) or IPv6 prefix text. */
+  key(id: number): PrefixKey {
     const at = id * STRIDE;
-    return (this.rec[at + ADDR] >>> 0) * 64 + ((this.rec[at + META] >>> LEN_SHIFT) & 63);
+    const m = this.rec[at + META];
+    if ((m & V4) === 0) return this.v6Keys[id]!;
+    return (this.rec[at + ADDR] >>> 0) * 64 + ((m >>> LEN_SHIFT) & 63);
   }
 
   /** RFC 7911 path identifier (0 without ADD-PATH). */
@@ -157,5 +164,6 @@ export class RouteStore {
     }
     this.fresh = 0;
     this.freeHead = NONE;
+    this.v6Keys = [];
   }
 }

@@ -253,6 +253,67 @@ t.test('IPv6 unicast through MP_REACH / MP_UNREACH', async (t) => {
   t.equal([...rib.locRib('ipv6-unicast')].length, 0);
 });
 
+t.test('session loss and the stale sweep take the routes of one peer, both families', async (t) => {
+  // Two eBGP peers, IPv4 and IPv6, announcing interleaved so their routes lie mixed in the
+  // route store; some prefixes from both. Peer a's losses must leave exactly peer b's routes.
+  const { rib } = makeRib();
+  const gr = {
+    gracefulRestart: {
+      restartTimeS: 120,
+      families: {
+        'ipv4-unicast': { forwarding: true },
+        'ipv6-unicast': { forwarding: true },
+      },
+    },
+  };
+  const a = rib.registerPeer({ ...EBGP, id: 'a', address: '192.0.2.1', asn: 65001 });
+  const b = rib.registerPeer({ ...EBGP, id: 'b', address: '192.0.2.3', asn: 65002 });
+  rib.established(a, facts('192.0.2.1', '192.0.2.2', gr), new RecordingSink());
+  rib.established(b, facts('192.0.2.3', '192.0.2.2', gr), new RecordingSink());
+  const from = (asn: number, nh: string) => ({
+    origin: 0 as const,
+    asPath: path(asn),
+    nextHop: nh,
+  });
+  const A4 = ['10.244.1.0/26', '10.244.2.0/26', '10.244.3.0/26'];
+  const A6 = ['2001:db8:1::/48', '2001:db8:2::/48', '2001:db8:3::/48'];
+  const B4 = ['10.244.2.0/26', '10.244.9.0/26'];
+  const B6 = ['2001:db8:2::/48', '2001:db8:9::/48'];
+  for (let i = 0; i < 3; i++) {
+    rib.applyUpdate(a, announce([A6[i]], from(65001, '2001:db8::1')));
+    if (i < 2) rib.applyUpdate(b, announce([B4[i]], from(65002, '192.0.2.3')));
+    rib.applyUpdate(a, announce([A4[i]], from(65001, '192.0.2.1')));
+    if (i < 2) rib.applyUpdate(b, announce([B6[i]], from(65002, '2001:db8::3')));
+  }
+  const loc = (family: 'ipv4-unicast' | 'ipv6-unicast') =>
+    [...rib.locRib(family)].map((e) => `${e.prefix} ${e.candidates.map((c) => c.peer).join()}`);
+  const onlyB = {
+    v4: ['10.244.2.0/26 b', '10.244.9.0/26 b'],
+    v6: ['2001:db8:2::/48 b', '2001:db8:9::/48 b'],
+  };
+
+  // Graceful: both families kept and stale; a's End-of-RIB per family sweeps that family only.
+  rib.peerDown(a, { graceful: true });
+  t.equal(rib.staleCount(a, 'ipv4-unicast'), 3, 'IPv4 marked stale');
+  t.equal(rib.staleCount(a, 'ipv6-unicast'), 3, 'IPv6 marked stale');
+  t.equal(rib.staleCount(b, 'ipv6-unicast'), 0, "the other peer's routes are not");
+  rib.established(a, facts('192.0.2.1', '192.0.2.2', gr), new RecordingSink());
+  rib.applyUpdate(a, announce([A6[0]], from(65001, '2001:db8::1')));
+  rib.endOfRib(a, 'ipv6-unicast');
+  t.same(loc('ipv6-unicast').sort(), ['2001:db8:1::/48 a', ...onlyB.v6].sort(), 'IPv6 swept');
+  t.equal(rib.staleCount(a, 'ipv4-unicast'), 3, 'IPv4 still stale');
+  rib.endOfRib(a, 'ipv4-unicast');
+  t.same(loc('ipv4-unicast').sort(), [...onlyB.v4].sort(), 'IPv4 swept');
+
+  // Not graceful: everything of a goes at once, in both families.
+  for (const p of A4) rib.applyUpdate(a, announce([p], from(65001, '192.0.2.1')));
+  rib.peerDown(a, { graceful: false });
+  t.same(loc('ipv4-unicast').sort(), onlyB.v4, 'IPv4: only b is left');
+  t.same(loc('ipv6-unicast').sort(), onlyB.v6, 'IPv6: only b is left');
+  t.equal(rib.routeCount(a, 'ipv4-unicast') + rib.routeCount(a, 'ipv6-unicast'), 0);
+  t.equal(rib.routeCount(b, 'ipv4-unicast') + rib.routeCount(b, 'ipv6-unicast'), 4);
+});
+
 t.test(
   'max-prefix: the event carries the count; routes beyond the limit are refused',
   async (t) => {

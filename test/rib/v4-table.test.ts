@@ -106,10 +106,13 @@ t.test('the route store reuses freed ids, grows, and starts over when empty', as
   const sets = [1, 2, 3].map((n) =>
     table.acquire(table.intern(1, { origin: 0, nextHop: `192.0.2.${n}` })),
   );
-  // Every third route is IPv6 (no key); the others carry keys over the whole address and
-  // length range, the top address bit included.
-  const keyOf = (i: number): number =>
-    i % 3 === 2 ? -1 : v4Key(((i * 2654435761) >>> 0) & 0xffffff00, 8 + (i % 25));
+  // Every third route is IPv6 (its prefix as text); the others carry IPv4 keys over the whole
+  // address and length range, the top address bit included.
+  const keyOf = (i: number): number | string =>
+    i % 3 === 2
+      ? `2001:db8:${i.toString(16)}::/48`
+      : v4Key(((i * 2654435761) >>> 0) & 0xffffff00, 8 + (i % 25));
+  const v6 = (i: number): boolean => typeof keyOf(i) === 'string';
   const ids = Array.from({ length: 5000 }, (_, i) =>
     store.alloc(i % 7, i, sets[i % 3], i * 3, keyOf(i)),
   );
@@ -125,15 +128,15 @@ t.test('the route store reuses freed ids, grows, and starts over when empty', as
     'attribute sets by id',
   );
   t.ok(
-    ids.every((id, i) => keyOf(i) < 0 || store.v4Key(id) === keyOf(i)),
-    'IPv4 routes give back their prefix key',
+    ids.every((id, i) => store.key(id) === keyOf(i)),
+    'routes give back their prefix',
   );
   t.ok(
     ids.every(
       (id, i) =>
-        store.isOf(id, i % 7, keyOf(i) < 0 ? 1 : 0) &&
-        !store.isOf(id, i % 7, keyOf(i) < 0 ? 0 : 1) &&
-        !store.isOf(id, (i + 1) % 7, keyOf(i) < 0 ? 1 : 0),
+        store.isOf(id, i % 7, v6(i) ? 1 : 0) &&
+        !store.isOf(id, i % 7, v6(i) ? 0 : 1) &&
+        !store.isOf(id, (i + 1) % 7, v6(i) ? 1 : 0),
     ),
     'isOf tells source and family',
   );
@@ -141,22 +144,33 @@ t.test('the route store reuses freed ids, grows, and starts over when empty', as
   store.setFlags(ids[4], 5);
   t.equal(store.flags(ids[4]), 5);
   t.equal(store.src(ids[4]), 4, 'flags and source share a field without clobbering');
-  t.equal(store.v4Key(ids[4]), keyOf(4), 'nor the prefix length');
+  t.equal(store.key(ids[4]), keyOf(4), 'nor the prefix length');
   t.ok(store.isOf(ids[4], 4, 0), 'nor the family');
   store.setFlags(ids[4], 0);
   t.equal(store.flags(ids[4]), 0);
-  t.equal(store.v4Key(ids[4]), keyOf(4), 'clearing the flags keeps the prefix');
+  t.equal(store.key(ids[4]), keyOf(4), 'clearing the flags keeps the prefix');
   store.free(ids[10]);
   store.free(ids[20]);
   t.equal(store.size, 4998);
   t.notOk(store.isOf(ids[10], 10 % 7, 0), 'a freed record belongs to nobody');
   t.notOk(store.isOf(ids[20], 20 % 7, 1), 'a freed IPv6 record neither');
-  const again = [store.alloc(1, 1, sets[0], 0, -1), store.alloc(2, 2, sets[0], 0, -1)];
-  t.same(again.sort(), [ids[10], ids[20]].sort(), 'freed ids are handed out again');
+  // The freed IPv4 id comes back as IPv6 and the IPv6 one as IPv4.
+  const again = [
+    store.alloc(1, 1, sets[0], 0, keyOf(20)),
+    store.alloc(2, 2, sets[0], 0, keyOf(10)),
+  ];
+  t.same([...again].sort(), [ids[10], ids[20]].sort(), 'freed ids are handed out again');
+  t.equal(store.key(again[0]), keyOf(20));
+  t.equal(store.key(again[1]), keyOf(10));
+  t.ok(store.isOf(again[0], 1, 1) && store.isOf(again[1], 2, 0), 'with their new family');
   for (const id of ids) store.free(id);
   t.equal(store.size, 0);
   t.equal(store.end, 0, 'an empty store has nothing to walk');
-  t.equal(store.alloc(3, 2 ** 32 - 1, sets[1], 0, -1), 0, 'an empty store numbers from 0 again');
+  t.equal(
+    store.alloc(3, 2 ** 32 - 1, sets[1], 0, keyOf(1)),
+    0,
+    'an empty store numbers from 0 again',
+  );
   t.equal(store.pathId(0), 2 ** 32 - 1, 'path ids are unsigned 32-bit');
 });
 
