@@ -212,8 +212,7 @@ export class LocRib {
       id = s.next(id);
     }
     if (id === NONE) return false;
-    if (id === head && s.next(id) === NONE) this.dropOnly(ps, fi, key, id);
-    else this.unlink(fi, key, head, prev, id);
+    this.detach(ps, fi, key, head, prev, id);
     return true;
   }
 
@@ -221,17 +220,26 @@ export class LocRib {
   private removeId(ps: PeerState, fi: number, key: PrefixKey, id: number): void {
     const s = this.store;
     const head = this.heads[fi].get(key);
-    if (id === head && s.next(id) === NONE) {
-      this.dropOnly(ps, fi, key, id);
-      return;
-    }
     let prev = NONE;
     for (let at = head; at !== id; at = s.next(at)) {
       // A record whose prefix does not list it: the store is corrupt; stop rather than loop.
       if (at === NONE) throw new Error(`route ${id} is not a candidate of ${prefixText(key)}`);
       prev = at;
     }
-    this.unlink(fi, key, head, prev, id);
+    this.detach(ps, fi, key, head, prev, id);
+  }
+
+  /** Takes route `id` (after `prev`, or the head) of `ps` out of the candidates of `key`. */
+  private detach(
+    ps: PeerState,
+    fi: number,
+    key: PrefixKey,
+    head: number,
+    prev: number,
+    id: number,
+  ): void {
+    if (id === head && this.store.next(id) === NONE) this.dropOnly(ps, fi, key, id);
+    else this.unlink(fi, key, head, prev, id);
   }
 
   /** Removes a prefix's only route `id` of `ps` (a full table from one peer), and the prefix. */
