@@ -115,6 +115,10 @@ class Conn {
   peerOpen: OpenMessage | null = null;
   negotiated: Negotiated | null = null;
   closed = false;
+  /** Counts the socket's data chunks: messages of one chunk arrived at the same moment. */
+  chunk = 0;
+  /** The chunk in which an UPDATE or KEEPALIVE last restarted the Hold Timer in Established. */
+  holdRestartedIn = -1;
 
   constructor(
     readonly session: Session,
@@ -131,6 +135,9 @@ class Conn {
     return this.negotiated?.receive ?? DEFAULT_CONTEXT;
   }
 }
+
+const UPDATE_EVENT: FsmEvent = Object.freeze({ type: 'UpdateMsg' });
+const KEEPALIVE_EVENT: FsmEvent = Object.freeze({ type: 'KeepAliveMsg' });
 
 const TIMER_EVENT: Record<TimerName, FsmEvent['type']> = {
   connectRetry: 'ConnectRetryTimer_Expires',
@@ -542,6 +549,7 @@ export class Session {
 
   private onData(c: Conn, socket: Socket, chunk: Buffer): void {
     if (c.socket !== socket) return;
+    c.chunk++;
     try {
       // The framer hands over the whole messages in the chunk, each where it lies (no copy, no
       // view object), then throws if framing was lost. A message that closed the connection
@@ -587,13 +595,13 @@ export class Session {
         this.receiveOpen(c, msg);
         return;
       case 'keepalive':
-        this.feed(c, { type: 'KeepAliveMsg' });
+        this.restartHold(c, KEEPALIVE_EVENT);
         return;
       case 'notification':
         this.receiveNotification(c, msg);
         return;
       case 'update':
-        this.feed(c, { type: 'UpdateMsg' });
+        this.restartHold(c, UPDATE_EVENT);
         if (c !== this.primary || c.fsm.name !== 'Established') return;
         for (const e of msg.errors ?? []) this.counters.decodeErrors[e.handling] += 1;
         if (msg.endOfRib) this.endOfRibReceived.add(msg.endOfRib);
@@ -604,6 +612,19 @@ export class Session {
           this.handler.routeRefresh(this, msg);
         return;
     }
+  }
+
+  /**
+   * RFC 4271 §8.2.2: in Established a KEEPALIVE or UPDATE restarts the Hold Timer and does
+   * nothing else. The messages of one socket chunk arrived together, so the first of them
+   * restarts it and the rest would set the same deadline again: a full table arrives as a few
+   * hundred UPDATEs per chunk, and each step reads the clock twice. Outside Established every
+   * message still goes through the state machine.
+   */
+  private restartHold(c: Conn, event: FsmEvent): void {
+    if (c.fsm.name === 'Established' && c.holdRestartedIn === c.chunk) return;
+    this.feed(c, event);
+    if (c.fsm.name === 'Established') c.holdRestartedIn = c.chunk;
   }
 
   private receiveOpen(c: Conn, open: OpenMessage): void {

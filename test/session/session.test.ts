@@ -15,7 +15,7 @@ import {
   type SessionHandler,
   type SessionOptions,
 } from '../../src/session/session.js';
-import { systemClock } from '../../src/session/timers.js';
+import { systemClock, type Clock } from '../../src/session/timers.js';
 import type { Negotiated } from '../../src/session/negotiate.js';
 
 const log = pino({ level: 'silent' });
@@ -61,7 +61,7 @@ async function speaker(
   self: string,
   peer: string,
   peerPort: number,
-  opts: Partial<SessionOptions> & { asn: number; peerAsn: number; port: number },
+  opts: Partial<SessionOptions> & { asn: number; peerAsn: number; port: number; clock?: Clock },
 ): Promise<Speaker> {
   const rec = recorder();
   const session = new Session(
@@ -84,7 +84,7 @@ async function speaker(
       },
     },
     rec,
-    { clock: systemClock, dial: (o) => net.connect(o), log },
+    { clock: opts.clock ?? systemClock, dial: (o) => net.connect(o), log },
   );
   const listener = new Listener(
     { address: self, port: opts.port },
@@ -278,6 +278,65 @@ t.test('a silent peer gets Hold Timer Expired within the negotiated hold time', 
   t.ok(elapsed <= 3.5, `sent after ${elapsed.toFixed(2)} s of silence (hold time 3 s)`);
   t.equal(a.rec.downs[0]?.wasEstablished, true, 'routes released');
 });
+
+t.test(
+  'UPDATEs alone keep the session up; one chunk of them restarts the Hold Timer once',
+  async (t) => {
+    const port = nextPort++;
+    const withdrawal = (i: number): Buffer =>
+      encodeMessage(
+        {
+          type: 'update',
+          withdrawn: prefixListFromStrings(1, [`10.${(i >> 8) & 255}.${i & 255}.0/24`]),
+          nlri: emptyPrefixList(1),
+          attributes: {},
+        },
+        DEFAULT_CONTEXT,
+      );
+    let sock: Socket | null = null;
+    const peer = await rawPeer(t, '127.0.0.3', port, (m, s) => {
+      if (m.type !== 'open') return;
+      sock = s;
+      // Hold time 3 s; after its KEEPALIVE this peer never sends another one.
+      s.write(encodeMessage(peerOpen(65003, '127.0.0.3'), DEFAULT_CONTEXT));
+      s.write(encodeMessage({ type: 'keepalive' }, DEFAULT_CONTEXT));
+    });
+    let reads = 0;
+    const clock: Clock = {
+      ...systemClock,
+      monotonic: () => {
+        reads++;
+        return systemClock.monotonic();
+      },
+    };
+    const a = await speaker(t, '127.0.0.1', '127.0.0.3', port, {
+      asn: 65001,
+      peerAsn: 65003,
+      port: nextPort++,
+      clock,
+    });
+    a.session.start();
+    await until('Established', () => a.session.state === 'Established');
+    // 400 UPDATEs in one write (about 10 KB, which loopback delivers in one or two chunks).
+    let seen = 0;
+    a.rec.update = () => void seen++;
+    const before = reads;
+    sock!.write(Buffer.concat(Array.from({ length: 400 }, (_, i) => withdrawal(i))));
+    await until('the 400 UPDATEs', () => seen >= 400);
+    t.ok(reads - before < 40, `${reads - before} clock reads for 400 UPDATEs (one per chunk)`);
+    // Then one UPDATE a second for 6 s, twice the hold time: each chunk restarts the timer.
+    for (let i = 0; i < 6; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      sock!.write(withdrawal(1000 + i));
+    }
+    await until('the last UPDATE', () => seen >= 406);
+    t.equal(a.session.state, 'Established', 'still up after 6 s without a KEEPALIVE');
+    t.notOk(
+      peer.received.some((m) => m.type === 'notification'),
+      'no Hold Timer Expired was sent',
+    );
+  },
+);
 
 t.test('a capability the peer rejects is left out of the next OPEN (RFC 5492 §5)', async (t) => {
   const port = nextPort++;
