@@ -10,14 +10,22 @@ import type { AsPathSegment, PathAttributes } from '../../protocol/types.js';
 /** RFC 4271 §5.1.5: the LOCAL_PREF assumed when none is carried or set. */
 export const DEFAULT_LOCAL_PREF = 100;
 
+// RouteAttrs.bits: the small facts of a set in one small integer (an interned set is the one
+// object a full table keeps per attribute set; 48 bytes of its 176 were these fields).
+const AFI_V6 = 1;
+const REACHABLE = 2;
+const NO_EXPORT = 4;
+const NO_ADVERTISE = 8;
+const ORIGIN_SHIFT = 4;
+/** Bits 6-30: a CLUSTER_LIST holds at most 16,383 ids (a 65,535-octet message). */
+const CLUSTER_SHIFT = 6;
+
 /** One interned attribute set. Immutable apart from `refs`, `reachable` and the derivation cache. */
 export class RouteAttrs {
   /** How many table entries (routes, Adj-RIB-Out rows, pre-policy rows) hold this object. */
   refs = 0;
   /** The set's number while it is held (`AttrTable.byId`); -1 when not in the table. */
   id = -1;
-  /** The next hop resolved as usable; false makes the route ineligible. */
-  reachable = true;
   /** Policy results derived from this set, keyed by "policy:term" (see rib import/export). */
   derived: Map<string, RouteAttrs> | null = null;
   /** The next held set with the same hash (a collision chain in the intern table). */
@@ -26,42 +34,78 @@ export class RouteAttrs {
   readonly localPref: number;
   /** RFC 4271 §9.1.2.2 a: AS_SEQUENCE counts each ASN, AS_SET counts 1, confed segments 0. */
   readonly asPathLength: number;
-  readonly origin: number;
   /** RFC 4271 §9.1.2.2 c: a missing MED counts as the lowest value, 0. */
   readonly med: number;
   /** The neighbouring AS: first ASN of a leading AS_SEQUENCE; -1 for an empty path (local/iBGP). */
   readonly neighborAs: number;
   /** ORIGINATOR_ID as an unsigned number, or -1 when absent. */
   readonly originatorId: number;
-  readonly clusterListLength: number;
-  readonly noExport: boolean;
-  readonly noAdvertise: boolean;
   /** `[nextHop]`, shared by every single-path prefix with this next hop (see nextHopList). */
   readonly nextHopList: readonly string[];
+  /** The family, reachability, well-known communities, ORIGIN and CLUSTER_LIST length. */
+  private bits: number;
 
   constructor(
     /** `attrsHash(afi, attrs)`: where the intern table files the set. */
     readonly hash: number,
-    readonly afi: 1 | 2,
+    afi: 1 | 2,
     readonly attrs: Readonly<PathAttributes>,
-    readonly nextHop: string,
+    nextHop: string,
   ) {
     this.localPref = attrs.localPref ?? DEFAULT_LOCAL_PREF;
     this.asPathLength = asPathLength(attrs.asPath);
-    this.origin = attrs.origin ?? 0;
     this.med = attrs.med ?? 0;
     const first = attrs.asPath?.[0];
     this.neighborAs = first && first.type === 2 && first.asns.length ? first.asns[0] : -1;
     this.originatorId = attrs.originatorId ? (parseIpv4(attrs.originatorId) ?? -1) : -1;
-    this.clusterListLength = attrs.clusterList?.length ?? 0;
-    const cs = attrs.communities;
-    // RFC 1997: NO_EXPORT_SUBCONFED acts as NO_EXPORT when there are no confederations.
-    this.noExport =
-      !!cs &&
-      (cs.includes(WellKnownCommunity.NO_EXPORT) ||
-        cs.includes(WellKnownCommunity.NO_EXPORT_SUBCONFED));
-    this.noAdvertise = !!cs && cs.includes(WellKnownCommunity.NO_ADVERTISE);
     this.nextHopList = nextHopList(nextHop);
+    const cs = attrs.communities;
+    let bits = (afi === 2 ? AFI_V6 : 0) | REACHABLE;
+    // RFC 1997: NO_EXPORT_SUBCONFED acts as NO_EXPORT when there are no confederations.
+    if (
+      cs &&
+      (cs.includes(WellKnownCommunity.NO_EXPORT) ||
+        cs.includes(WellKnownCommunity.NO_EXPORT_SUBCONFED))
+    )
+      bits |= NO_EXPORT;
+    if (cs && cs.includes(WellKnownCommunity.NO_ADVERTISE)) bits |= NO_ADVERTISE;
+    bits |= (attrs.origin ?? 0) << ORIGIN_SHIFT;
+    bits |= (attrs.clusterList?.length ?? 0) << CLUSTER_SHIFT;
+    this.bits = bits;
+  }
+
+  get afi(): 1 | 2 {
+    return this.bits & AFI_V6 ? 2 : 1;
+  }
+
+  /** The family's next hop ("" for a locally originated set). */
+  get nextHop(): string {
+    return this.nextHopList[0];
+  }
+
+  /** The next hop resolved as usable; false makes the route ineligible. */
+  get reachable(): boolean {
+    return (this.bits & REACHABLE) !== 0;
+  }
+
+  set reachable(yes: boolean) {
+    this.bits = yes ? this.bits | REACHABLE : this.bits & ~REACHABLE;
+  }
+
+  get origin(): number {
+    return (this.bits >> ORIGIN_SHIFT) & 3;
+  }
+
+  get clusterListLength(): number {
+    return this.bits >>> CLUSTER_SHIFT;
+  }
+
+  get noExport(): boolean {
+    return (this.bits & NO_EXPORT) !== 0;
+  }
+
+  get noAdvertise(): boolean {
+    return (this.bits & NO_ADVERTISE) !== 0;
   }
 }
 
@@ -110,12 +154,25 @@ export function copyWithout(
  * the codec), with `nextHop` as the family's next hop, and from eBGP without LOCAL_PREF,
  * ORIGINATOR_ID and CLUSTER_LIST (RFC 4271 §5.1.5, RFC 4456 §8). Absent attributes stay absent.
  * Built field by field (one object shape per combination, no key list walked per UPDATE).
+ * Returns `a` itself when it already is that set: the caller must not change `a` afterwards.
  */
 export function normalisedAttrs(
   a: Readonly<PathAttributes>,
   nextHop: string,
   ebgp: boolean,
-): PathAttributes {
+): Readonly<PathAttributes> {
+  // An IPv4 UPDATE from a well-behaved peer is already in that form: keep the decoded object
+  // rather than copy it (the copy was kept per interned set, 50-90 bytes each).
+  if (
+    a.nextHop === nextHop &&
+    a.mpReach === undefined &&
+    a.mpUnreach === undefined &&
+    a.as4Path === undefined &&
+    a.as4Aggregator === undefined &&
+    (!ebgp ||
+      (a.localPref === undefined && a.originatorId === undefined && a.clusterList === undefined))
+  )
+    return a;
   const out: PathAttributes = {};
   if (a.origin !== undefined) out.origin = a.origin;
   if (a.asPath !== undefined) out.asPath = a.asPath;

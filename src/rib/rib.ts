@@ -465,7 +465,7 @@ export class Rib implements RibApi {
   }
 
   /** The attribute set as stored: next hop for the family, no MP attributes, eBGP-only cleanups. */
-  private normalise(ps: PeerState, a: PathAttributes, nextHop: string): PathAttributes {
+  private normalise(ps: PeerState, a: PathAttributes, nextHop: string): Readonly<PathAttributes> {
     // RFC 6793 §4.2.3: AS4_PATH/AS4_AGGREGATOR are already merged by the codec. From eBGP,
     // RFC 4271 §5.1.5 ignores LOCAL_PREF and RFC 4456 §8 ORIGINATOR_ID/CLUSTER_LIST.
     return normalisedAttrs(a, nextHop, ps.ebgp);

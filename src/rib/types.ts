@@ -177,7 +177,10 @@ export interface RibApi {
   unregisterPeer(peer: RibPeer): void;
   /** Session reached Established: the RIB sends the initial table, then End-of-RIB per family. */
   established(peer: RibPeer, facts: NegotiatedFacts, sink: UpdateSink): void;
-  /** A decoded UPDATE. `treatAsWithdraw` (RFC 7606) withdraws every prefix it carries. */
+  /**
+   * A decoded UPDATE. `treatAsWithdraw` (RFC 7606) withdraws every prefix it carries. The RIB may
+   * keep `update.attributes` as the stored attribute set: do not change it afterwards.
+   */
   applyUpdate(peer: RibPeer, update: UpdateMessage): ApplyResult;
   /** The peer's End-of-RIB for a family: stale routes of that family are swept (RFC 4724 §4.2). */
   endOfRib(peer: RibPeer, family: FamilyName): void;

@@ -156,7 +156,7 @@ for (const [name, hash] of [
 }
 
 t.test(
-  'normalisedAttrs drops the MP and AS4 copies, and from eBGP the iBGP-only attributes',
+  'normalisedAttrs drops the MP and AS4 copies, and from eBGP the iBGP-only attributes; a set already in that form is kept as it is',
   async (t) => {
     const always = ['mpReach', 'mpUnreach', 'as4Path', 'as4Aggregator', 'nextHop'];
     const ibgpOnly = ['localPref', 'originatorId', 'clusterList'];
@@ -169,16 +169,22 @@ t.test(
       { requiredKeys: [] },
     );
     fc.assert(
-      fc.property(attrsArb, extra, fc.boolean(), (a, more, ebgp) => {
-        const input = { ...a, ...more } as PathAttributes;
+      fc.property(attrsArb, extra, fc.boolean(), fc.boolean(), (a, more, ebgp, sameHop) => {
+        // Absent attributes are left out, as the decoder leaves them out.
+        const input = Object.fromEntries(
+          Object.entries({ ...a, ...more }).filter(([, v]) => v !== undefined),
+        ) as PathAttributes;
+        const nextHop = sameHop && input.nextHop ? input.nextHop : '198.51.100.9';
         const drop = ebgp ? [...always, ...ibgpOnly] : always;
-        const want = Object.fromEntries(
-          Object.entries(input).filter(([k, v]) => v !== undefined && !drop.includes(k)),
-        );
-        want.nextHop = '198.51.100.9';
-        const got = normalisedAttrs(input, '198.51.100.9', ebgp) as Record<string, unknown>;
+        const want = Object.fromEntries(Object.entries(input).filter(([k]) => !drop.includes(k)));
+        want.nextHop = nextHop;
+        const got = normalisedAttrs(input, nextHop, ebgp) as Record<string, unknown>;
         const keys = Object.keys(got).sort();
         if (keys.join() !== Object.keys(want).sort().join()) return false;
+        // A set that needs no change is the input object itself; otherwise a new object.
+        const unchanged =
+          Object.keys(input).sort().join() === keys.join() && input.nextHop === nextHop;
+        if ((got === input) !== unchanged) return false;
         // The values are the input's own (shared, not copied).
         return keys.every((k) => got[k] === want[k]);
       }),
@@ -187,3 +193,33 @@ t.test(
     t.pass('checked against a filter of the input');
   },
 );
+
+t.test('normalisedAttrs keeps the decoded object only when nothing would change', async (t) => {
+  const base: PathAttributes = {
+    origin: 0,
+    asPath: [{ type: 2, asns: [65001] }],
+    nextHop: '192.0.2.1',
+  };
+  const cases: [string, PathAttributes, boolean, boolean][] = [
+    // [what, attributes, eBGP, kept as it is]
+    ['eBGP, plain', { ...base, med: 5 }, true, true],
+    [
+      'iBGP with LOCAL_PREF, ORIGINATOR_ID, CLUSTER_LIST',
+      { ...base, localPref: 200, originatorId: '1.1.1.1', clusterList: ['2.2.2.2'] },
+      false,
+      true,
+    ],
+    ['eBGP with LOCAL_PREF', { ...base, localPref: 200 }, true, false],
+    ['eBGP with ORIGINATOR_ID', { ...base, originatorId: '1.1.1.1' }, true, false],
+    ['eBGP with CLUSTER_LIST', { ...base, clusterList: ['2.2.2.2'] }, true, false],
+    ['another next hop', { ...base, nextHop: '192.0.2.2' }, false, false],
+    ['AS4_PATH', { ...base, as4Path: [{ type: 2, asns: [1] }] }, false, false],
+    ['AS4_AGGREGATOR', { ...base, as4Aggregator: { asn: 1, address: '10.0.0.1' } }, false, false],
+    ['MP_UNREACH_NLRI', { ...base, mpUnreach: { afi: 2, safi: 1, withdrawn: null } }, false, false],
+  ];
+  for (const [what, a, ebgp, kept] of cases) {
+    const got = normalisedAttrs(a, '192.0.2.1', ebgp);
+    t.equal(got === a, kept, `${what}: ${kept ? 'the same object' : 'a copy'}`);
+    if (!kept) t.equal(got.nextHop, '192.0.2.1', `${what}: the copy has the family's next hop`);
+  }
+});
