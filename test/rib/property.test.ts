@@ -1,5 +1,5 @@
-// Property: for random announce/withdraw/reset sequences from several iBGP (client and
-// non-client) and eBGP peers, Loc-RIB always equals the best route recomputed from scratch over
+// Property: for random announce/withdraw/reset sequences of IPv4 and IPv6 routes from several
+// iBGP (client and non-client) and eBGP peers, Loc-RIB always equals the best route recomputed from scratch over
 // the Adj-RIBs-In by an independent reference (RFC 4271 §9.1.2.2 elimination), and what each
 // peer has received equals what the export rules (RFC 4271 §9.2, RFC 4456 §8) say.
 import fc from 'fast-check';
@@ -17,6 +17,9 @@ interface PeerDef {
   client: boolean;
   routerId: string;
   local: string;
+  /** The peer's IPv6 next hop, and ours toward it (next-hop-self for IPv6). */
+  address6: string;
+  local6: string;
 }
 const PEERS: PeerDef[] = [
   {
@@ -26,6 +29,8 @@ const PEERS: PeerDef[] = [
     client: true,
     routerId: '1.0.0.11',
     local: ROUTER_ID,
+    address6: 'fd00::11',
+    local6: 'fd00::1',
   },
   {
     id: 'n1',
@@ -34,6 +39,8 @@ const PEERS: PeerDef[] = [
     client: false,
     routerId: '1.0.0.12',
     local: ROUTER_ID,
+    address6: 'fd00::12',
+    local6: 'fd00::1',
   },
   {
     id: 'n2',
@@ -42,6 +49,8 @@ const PEERS: PeerDef[] = [
     client: false,
     routerId: '1.0.0.13',
     local: ROUTER_ID,
+    address6: 'fd00::13',
+    local6: 'fd00::1',
   },
   {
     id: 'e1',
@@ -50,6 +59,8 @@ const PEERS: PeerDef[] = [
     client: false,
     routerId: '1.0.0.21',
     local: '192.0.2.100',
+    address6: '2001:db8::1',
+    local6: '2001:db8::100',
   },
   {
     id: 'e2',
@@ -58,9 +69,21 @@ const PEERS: PeerDef[] = [
     client: false,
     routerId: '1.0.0.22',
     local: '192.0.2.100',
+    address6: '2001:db8::2',
+    local6: '2001:db8::100',
   },
 ];
-const PREFIXES = ['10.244.0.0/26', '10.244.0.64/26', '203.0.113.0/24', '198.51.100.0/24'];
+const PREFIXES = [
+  '10.244.0.0/26',
+  '10.244.0.64/26',
+  '203.0.113.0/24',
+  '198.51.100.0/24',
+  'fd00:10:244::/64',
+  'fd00:10:244:1::/64',
+  '2001:db8:100::/48',
+];
+const FAMILIES = ['ipv4-unicast', 'ipv6-unicast'] as const;
+const isV6 = (prefix: string): boolean => prefix.includes(':');
 const ebgp = (p: PeerDef): boolean => p.asn !== LOCAL_AS;
 const ipNum = (s: string): number => s.split('.').reduce((a, o) => a * 256 + Number(o), 0);
 
@@ -73,11 +96,12 @@ interface Spec {
   noExport: boolean;
 }
 
-function attrsFor(p: PeerDef, s: Spec): PathAttributes {
+function attrsFor(p: PeerDef, s: Spec, v6: boolean): PathAttributes {
   const asns = ebgp(p) ? [p.asn, ...s.extra] : s.extra;
   const asPath: AsPathSegment[] = asns.length ? [{ type: 2, asns }] : [];
   if (s.asSet && asPath.length) asPath.push({ type: 1, asns: [64700, 64701] });
-  const a: PathAttributes = { origin: s.origin, asPath, nextHop: p.address };
+  // An IPv6 announcement carries its next hop in MP_REACH_NLRI (see helpers.announce).
+  const a: PathAttributes = { origin: s.origin, asPath, nextHop: v6 ? p.address6 : p.address };
   if (!ebgp(p)) a.localPref = s.lp;
   else a.localPref = s.lp; // must be ignored from eBGP (RFC 4271 §5.1.5)
   if (s.med !== null) a.med = s.med;
@@ -125,7 +149,11 @@ function reference(cands: Cand[]): { best: Cand | null; multipath: Cand[] } {
 }
 
 /** What `target` should hold for a prefix whose reference best is `best`. */
-function expectedExport(best: Cand | null, target: PeerDef): Record<string, unknown> | null {
+function expectedExport(
+  best: Cand | null,
+  target: PeerDef,
+  v6: boolean,
+): Record<string, unknown> | null {
   if (!best || best.peer === target) return null;
   const noExport = best.a.communities?.includes(WellKnownCommunity.NO_EXPORT) ?? false;
   if (ebgp(target)) {
@@ -135,7 +163,7 @@ function expectedExport(best: Cand | null, target: PeerDef): Record<string, unkn
         LOCAL_AS,
         ...(best.a.asPath ?? []).flatMap((s) => (s.type === 2 ? s.asns : [-s.asns.length])),
       ],
-      nextHop: target.local,
+      nextHop: v6 ? target.local6 : target.local,
       localPref: undefined,
       originatorId: undefined,
       clusterList: undefined,
@@ -146,7 +174,7 @@ function expectedExport(best: Cand | null, target: PeerDef): Record<string, unkn
   if (fromIbgp && !best.peer.client && !target.client) return null; // split horizon
   return {
     asPath: (best.a.asPath ?? []).flatMap((s) => (s.type === 2 ? s.asns : [-s.asns.length])),
-    nextHop: best.peer.address,
+    nextHop: v6 ? best.peer.address6 : best.peer.address,
     localPref: lpOf(best),
     originatorId: fromIbgp ? best.peer.routerId : undefined,
     clusterList: fromIbgp ? [ROUTER_ID] : undefined,
@@ -186,7 +214,7 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('announce' as const),
       peer: fc.nat(4),
-      prefix: fc.nat(3),
+      prefix: fc.nat(PREFIXES.length - 1),
       spec: specArb,
     }),
   },
@@ -195,7 +223,7 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('withdraw' as const),
       peer: fc.nat(4),
-      prefix: fc.nat(3),
+      prefix: fc.nat(PREFIXES.length - 1),
     }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('reset' as const), peer: fc.nat(4) }) },
@@ -214,21 +242,16 @@ t.test('Loc-RIB and every Adj-RIB-Out match the reference after every step', asy
           asn: p.asn,
           localAsn: LOCAL_AS,
           rrClient: p.client,
+          localAddress: { ipv4: p.local, ipv6: p.local6 },
         }),
       );
       const sinks = PEERS.map(() => new RecordingSink());
-      PEERS.forEach((p, i) =>
-        rib.established(
-          handles[i],
-          facts(p.routerId, p.local, { families: ['ipv4-unicast'] }),
-          sinks[i],
-        ),
-      );
+      PEERS.forEach((p, i) => rib.established(handles[i], facts(p.routerId, p.local), sinks[i]));
       const model = PEERS.map(() => new Map<string, PathAttributes>());
       for (const cmd of cmds) {
         const p = PEERS[cmd.peer];
         if (cmd.kind === 'announce') {
-          const a = attrsFor(p, cmd.spec);
+          const a = attrsFor(p, cmd.spec, isV6(PREFIXES[cmd.prefix]));
           rib.applyUpdate(handles[cmd.peer], announce([PREFIXES[cmd.prefix]], a));
           const loop = (a.asPath ?? []).some((s) => s.asns.includes(LOCAL_AS));
           if (loop) model[cmd.peer].delete(PREFIXES[cmd.prefix]);
@@ -240,13 +263,9 @@ t.test('Loc-RIB and every Adj-RIB-Out match the reference after every step', asy
           rib.peerDown(handles[cmd.peer], { graceful: false });
           model[cmd.peer].clear();
           sinks[cmd.peer] = new RecordingSink();
-          rib.established(
-            handles[cmd.peer],
-            facts(p.routerId, p.local, { families: ['ipv4-unicast'] }),
-            sinks[cmd.peer],
-          );
+          rib.established(handles[cmd.peer], facts(p.routerId, p.local), sinks[cmd.peer]);
         }
-        const loc = new Map([...rib.locRib('ipv4-unicast')].map((e) => [e.prefix, e]));
+        const loc = new Map(FAMILIES.flatMap((f) => [...rib.locRib(f)].map((e) => [e.prefix, e])));
         for (const prefix of PREFIXES) {
           const cands: Cand[] = [];
           PEERS.forEach((peer, i) => {
@@ -267,7 +286,7 @@ t.test('Loc-RIB and every Adj-RIB-Out match the reference after every step', asy
           if (gotMp.join() !== refMp.join())
             throw new Error(`${prefix}: multipath ${gotMp} vs ${refMp}`);
           PEERS.forEach((target, i) => {
-            const want = expectedExport(ref.best, target);
+            const want = expectedExport(ref.best, target, isV6(prefix));
             const held = sinks[i].held().get(prefix);
             const have = held ? shape(held) : null;
             if (JSON.stringify(have) !== JSON.stringify(want)) {
@@ -281,7 +300,12 @@ t.test('Loc-RIB and every Adj-RIB-Out match the reference after every step', asy
       // Reference counting: with every session gone nothing may stay interned.
       handles.forEach((h) => rib.peerDown(h, { graceful: false }));
       const st = rib.stats();
-      if (st.prefixes[0] !== 0 || st.attributeSets !== 0 || st.exportedSets !== 0) {
+      if (
+        st.prefixes[0] !== 0 ||
+        st.prefixes[1] !== 0 ||
+        st.attributeSets !== 0 ||
+        st.exportedSets !== 0
+      ) {
         throw new Error(`left behind after all sessions went down: ${JSON.stringify(st)}`);
       }
     }),
