@@ -162,7 +162,7 @@ export function normalisedAttrs(
   ebgp: boolean,
 ): Readonly<PathAttributes> {
   // An IPv4 UPDATE from a well-behaved peer is already in that form: keep the decoded object
-  // rather than copy it (the copy was kept per interned set, 50-90 bytes each).
+  // rather than build a copy of it for every UPDATE.
   if (
     a.nextHop === nextHop &&
     a.mpReach === undefined &&
