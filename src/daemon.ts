@@ -59,6 +59,8 @@ export interface DaemonOptions {
   log: Logger;
   /** `--flush-on-exit`: remove our kernel routes on SIGTERM (overrides the config). */
   flushOnExit?: boolean;
+  /** `--log-level` was given: it wins over the config's `logLevel`, on reload too. */
+  logLevelFixed?: boolean;
   clock?: Clock;
   /** Called after the kernel worker died (logged as fatal). Default: exit the process with 1. */
   onFatal?: (err: Error) => void;
@@ -405,6 +407,12 @@ export class Daemon {
         { fields: diff.restartRequired },
         'some changes need a restart to take effect; the rest is applied now',
       );
+    }
+    if (!this.opts.logLevelFixed && r.config.logLevel !== this.config.logLevel) {
+      // pino children follow their parent's level unless one was set on them.
+      this.log.level = r.config.logLevel;
+      this.kernel.setLogLevel(r.config.logLevel);
+      this.log.info({ level: r.config.logLevel }, 'log level changed');
     }
     this.config = r.config;
     const poolsChanged = diff.sections.includes('pools');

@@ -185,6 +185,11 @@ export class KernelClient {
     });
   }
 
+  /** A config reload changed the log level: the worker posts records from this level up. */
+  setLogLevel(level: string): void {
+    this.send({ t: 'log-level', level });
+  }
+
   /** The RIB converged: replacements and deletions may now run. */
   markConverged(): void {
     if (this.isConverged) return;

@@ -5,6 +5,7 @@
 import type { KernelSync } from './sync.js';
 import type { KernelLogger } from './types.js';
 import { UpdateDecoder } from './update-batch.js';
+import { LEVEL_VALUES } from './worker-protocol.js';
 import type {
   FromWorker,
   KernelReplies,
@@ -40,6 +41,8 @@ export interface KernelHostOptions {
   /** Held batches are applied at the latest this many ms after the first of them. Default 2000. */
   maxHoldMs?: number;
   clock?: HostClock;
+  /** Called with the level name of a `log-level` message (worker.ts passes PortLogger's). */
+  setLogLevel?: (level: string) => void;
 }
 
 /** The worker's end of the channel (a worker_threads MessagePort, or one of a MessageChannel). */
@@ -64,6 +67,7 @@ export class KernelHost {
   private readonly burstSize: number;
   private readonly maxHoldMs: number;
   private readonly clock: HostClock;
+  private readonly setLogLevel: ((level: string) => void) | undefined;
   private held: UpdateBatch[] = [];
   private heldSince = 0;
   private lastBatchAt = -Infinity;
@@ -78,6 +82,7 @@ export class KernelHost {
     this.burstSize = opts.burstSize ?? 1024;
     this.maxHoldMs = opts.maxHoldMs ?? 2000;
     this.clock = opts.clock ?? systemHostClock;
+    this.setLogLevel = opts.setLogLevel;
     sync.on('reachability', () => port.postMessage({ t: 'reach', reach: sync.reachability() }));
     sync.on('drift', (entries) => port.postMessage({ t: 'drift', entries }));
     sync.on('ipip-unavailable', (reason) => port.postMessage({ t: 'ipip-unavailable', reason }));
@@ -105,6 +110,9 @@ export class KernelHost {
         return;
       case 'converged':
         this.sync.markConverged();
+        return;
+      case 'log-level':
+        this.setLogLevel?.(msg.level);
         return;
       case 'request':
         this.answer(msg.req).then(
@@ -184,18 +192,28 @@ export class KernelHost {
 
 /**
  * A KernelLogger that posts its records to the main thread, which writes them through the
- * daemon's own logger (same fields, same output, pretty or JSON). Records below `minLevel`
- * are dropped here, before any copy.
+ * daemon's own logger (same fields, same output, pretty or JSON). Records below the level are
+ * dropped here, before any copy. A logger and its children share one level (`setLevel`).
  */
 export class PortLogger implements KernelLogger {
+  private readonly gate: { min: number };
+
   constructor(
     private readonly post: (msg: FromWorker) => void,
-    private readonly minLevel: number,
+    minLevel: number | { min: number },
     private readonly bindings: Record<string, unknown>[] = [],
-  ) {}
+  ) {
+    this.gate = typeof minLevel === 'number' ? { min: minLevel } : minLevel;
+  }
 
   child(bindings: Record<string, unknown>): KernelLogger {
-    return new PortLogger(this.post, this.minLevel, [...this.bindings, bindings]);
+    return new PortLogger(this.post, this.gate, [...this.bindings, bindings]);
+  }
+
+  /** A pino level name; an unknown name leaves the level as it is. */
+  setLevel(level: string): void {
+    const min = LEVEL_VALUES[level];
+    if (min !== undefined) this.gate.min = min;
   }
 
   debug(obj: object, msg?: string): void {
@@ -215,7 +233,7 @@ export class PortLogger implements KernelLogger {
   }
 
   private write(level: LogLevel, value: number, obj: object, msg: string | undefined): void {
-    if (value < this.minLevel) return;
+    if (value < this.gate.min) return;
     const bindings = this.bindings;
     try {
       this.post({ t: 'log', level, bindings, obj, msg });

@@ -64,6 +64,8 @@ export type ToWorker =
   | { t: 'own'; prefixes: string[] }
   | { t: 'pools'; pools: PoolConfig[]; defaultMode?: IpipMode }
   | { t: 'converged' }
+  /** A new pino level name (a config reload): records below it are no longer posted. */
+  | { t: 'log-level'; level: string }
   | { t: 'request'; id: number; req: KernelRequest };
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

@@ -12,9 +12,10 @@ const port = parentPort;
 if (port === null) throw new Error('src/kernel/worker runs only as a worker thread');
 const init = workerData as KernelWorkerInit;
 const post = (msg: FromWorker): void => port.postMessage(msg);
+const logger = new PortLogger(post, LEVEL_VALUES[init.logLevel] ?? LEVEL_VALUES.info);
 const sync = new KernelSync({
   ...init.options,
   runner: new IpCommandRunner({ netns: init.netns }),
-  logger: new PortLogger(post, LEVEL_VALUES[init.logLevel] ?? LEVEL_VALUES.info),
+  logger,
 });
-new KernelHost(sync, port);
+new KernelHost(sync, port, { setLogLevel: (level) => logger.setLevel(level) });

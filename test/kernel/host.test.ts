@@ -2,10 +2,10 @@
 // batch at once, a burst after `quietMs` of quiet or `maxHoldMs` at most, always in arrival
 // order and always before any later command or request. Time is a fake clock.
 import t from 'tap';
-import { KernelHost, type HostPort } from '../../src/kernel/host.js';
+import { KernelHost, PortLogger, type HostPort } from '../../src/kernel/host.js';
 import type { KernelSync } from '../../src/kernel/sync.js';
 import { UpdateEncoder } from '../../src/kernel/update-batch.js';
-import type { ToWorker, UpdateBatch } from '../../src/kernel/worker-protocol.js';
+import { LEVEL_VALUES, type ToWorker, type UpdateBatch } from '../../src/kernel/worker-protocol.js';
 import { FakeClock } from './fake-ip.js';
 
 /** What the host did to the sync, in order. */
@@ -115,4 +115,25 @@ t.test('one large batch is a burst by itself: held for quietMs, then applied', a
   await clock.advance(1000);
   host.handle(batch(1023));
   t.equal(updated().length, 2047, 'a smaller one after a pause goes at once');
+});
+
+t.test('a log-level message changes what the worker logger and its children post', async (t) => {
+  const posted: string[] = [];
+  const root = new PortLogger((m) => {
+    if (m.t === 'log') posted.push(`${m.level}:${m.msg}`);
+  }, LEVEL_VALUES.info);
+  const child = root.child({ component: 'sync' });
+  const port: HostPort = { postMessage: () => undefined, on: () => undefined };
+  const sync = { on: () => () => undefined } as unknown as KernelSync;
+  const host = new KernelHost(sync, port, { setLogLevel: (level) => root.setLevel(level) });
+  child.debug({}, 'before');
+  child.info({}, 'info before');
+  host.handle({ t: 'log-level', level: 'debug' });
+  child.debug({}, 'after');
+  host.handle({ t: 'log-level', level: 'warn' });
+  child.info({}, 'info after warn');
+  child.warn({}, 'warn after warn');
+  host.handle({ t: 'log-level', level: 'no-such-level' });
+  child.info({}, 'info after an unknown name');
+  t.same(posted, ['info:info before', 'debug:after', 'warn:warn after warn']);
 });

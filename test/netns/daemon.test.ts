@@ -53,7 +53,11 @@ interface Node {
   log: string;
 }
 
-function writeConfig(node: Node, peers: { address: string; passive?: boolean }[]): void {
+function writeConfig(
+  node: Node,
+  peers: { address: string; passive?: boolean }[],
+  logLevel = 'info',
+): void {
   const other = node.name === 'a' ? 'b' : 'a';
   void other;
   fs.writeFileSync(
@@ -70,6 +74,7 @@ function writeConfig(node: Node, peers: { address: string; passive?: boolean }[]
       `kubernetes: { enabled: false }`,
       `control: { socket: ${node.sock} }`,
       `metrics: { listen: 127.0.0.1:19180 }`,
+      `logLevel: ${logLevel}`,
       '',
     ].join('\n'),
   );
@@ -267,9 +272,14 @@ t.test(
     t.same(monitors[0].lines, [], 'no kernel route change on A across its restart');
     t.same(monitors[1].lines, [], 'no kernel route change on B across A restart');
 
-    // --- SIGHUP adds a peer; the established one does not flap
+    // --- SIGHUP adds a peer and lowers the log level; the established one does not flap
     const before = peersJson(nodes.a).find((p) => p.address === ADDR.b)!;
-    writeConfig(nodes.a, [{ address: ADDR.b }, { address: '192.168.77.3', passive: true }]);
+    const logBefore = fs.readFileSync(nodes.a.log, 'utf8').length;
+    writeConfig(
+      nodes.a,
+      [{ address: ADDR.b }, { address: '192.168.77.3', passive: true }],
+      'debug',
+    );
     nodes.a.proc!.kill('SIGHUP');
     const after = await until('two peers', () => {
       const p = peersJson(nodes.a);
@@ -278,6 +288,10 @@ t.test(
     const b = after.find((p) => p.address === ADDR.b)!;
     t.equal(b.state, 'Established');
     t.equal(b.since, before.since, 'the unchanged peer kept its session');
+    // The new level applies at once: the new peer's state changes are logged at debug.
+    const reloadLog = fs.readFileSync(nodes.a.log, 'utf8').slice(logBefore);
+    t.match(reloadLog, /log level changed/);
+    t.match(reloadLog, /state change/, 'debug records are written after the reload');
     // An invalid reload is rejected and the running config stays.
     fs.writeFileSync(nodes.a.config, 'node: { asn: 0 }\n');
     nodes.a.proc!.kill('SIGHUP');

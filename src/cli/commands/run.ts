@@ -60,6 +60,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         env: process.env,
         log,
         flushOnExit: args['flush-on-exit'] || undefined,
+        logLevelFixed: args['log-level'] !== undefined,
       });
     } catch (err) {
       if (err instanceof ConfigInvalid) {
