@@ -53,13 +53,10 @@ function pair(t: Test, opts: Partial<KernelClientOptions> = {}, ip = fakeIp()): 
   const connect = (init: KernelWorkerInit): KernelChannel => {
     const { port1, port2 } = new MessageChannel();
     const post = (m: FromWorker): void => port2.postMessage(m);
-    sync = new KernelSync({
-      ...init.options,
-      runner: ip,
-      coalesceMs: 1,
-      logger: new PortLogger(post, LEVEL_VALUES[init.logLevel]),
-    });
-    new KernelHost(sync, port2);
+    // Wired as worker.ts wires it.
+    const logger = new PortLogger(post, LEVEL_VALUES[init.logLevel]);
+    sync = new KernelSync({ ...init.options, runner: ip, coalesceMs: 1, logger });
+    new KernelHost(sync, port2, { setLogLevel: (level) => logger.setLevel(level) });
     return {
       post: (msg, transfer) => {
         sent.push(structuredClone(msg));
@@ -276,6 +273,27 @@ t.test("the worker's log records go through the client's logger", async (t) => {
     lines.some((l) => (l.level as number) < 30),
     'nothing below the level',
   );
+});
+
+t.test('setLogLevel changes which records the worker sends', async (t) => {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l));
+      cb();
+    },
+  });
+  const { client } = pair(t, { logger: pino({ level: 'debug' }, sink), logLevel: 'info' });
+  await client.start();
+  const noChange = (): number =>
+    lines.filter((l) => l.msg === 'kernel reconcile: no change').length;
+  // A full re-read that finds nothing to do is logged at debug.
+  await client.resync();
+  t.equal(noChange(), 0, 'at info the worker does not send it');
+  client.setLogLevel('debug');
+  await client.resync();
+  t.equal(noChange(), 1, 'at debug it does');
+  await client.stop();
 });
 
 t.test('start reports the routes adopted from the kernel', async (t) => {
