@@ -99,6 +99,11 @@ export class KernelHost {
       this.updates(msg);
       return;
     }
+    if (msg.t === 'log-level') {
+      // Not a change to the table: a burst being held stays held.
+      this.setLogLevel?.(msg.level);
+      return;
+    }
     // Everything else comes after the updates posted before it.
     this.release();
     switch (msg.t) {
@@ -110,9 +115,6 @@ export class KernelHost {
         return;
       case 'converged':
         this.sync.markConverged();
-        return;
-      case 'log-level':
-        this.setLogLevel?.(msg.level);
         return;
       case 'request':
         this.answer(msg.req).then(

@@ -137,3 +137,15 @@ t.test('a log-level message changes what the worker logger and its children post
   child.info({}, 'info after an unknown name');
   t.same(posted, ['info:info before', 'debug:after', 'warn:warn after warn']);
 });
+
+t.test('a log-level message leaves a held burst held', async (t) => {
+  const { host, clock, batch, updated } = setup({ quietMs: 50 });
+  host.handle(batch());
+  await clock.advance(10);
+  host.handle(batch());
+  t.equal(host.heldBatches, 1, 'the second batch of a burst is held');
+  host.handle({ t: 'log-level', level: 'debug' });
+  t.equal(host.heldBatches, 1, 'still held after the log-level message');
+  await clock.advance(60);
+  t.same(updated(), [1, 2], 'and applied when the burst is over');
+});
