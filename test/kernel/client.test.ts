@@ -254,7 +254,8 @@ t.test('a new segment reaches canReach through a reachability event', async (t) 
   t.equal(client.canReach('192.168.40.9'), true);
 });
 
-t.test("the worker's log records go through the client's logger", async (t) => {
+/** A pino destination that keeps each JSON record it is given. */
+function jsonLog(): { lines: Record<string, unknown>[]; sink: Writable } {
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -262,6 +263,11 @@ t.test("the worker's log records go through the client's logger", async (t) => {
       cb();
     },
   });
+  return { lines, sink };
+}
+
+t.test("the worker's log records go through the client's logger", async (t) => {
+  const { lines, sink } = jsonLog();
   const { client } = pair(t, { logger: pino({ level: 'info' }, sink), logLevel: 'info' });
   await client.start();
   await client.stop();
@@ -276,13 +282,7 @@ t.test("the worker's log records go through the client's logger", async (t) => {
 });
 
 t.test('setLogLevel changes which records the worker sends', async (t) => {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l));
-      cb();
-    },
-  });
+  const { lines, sink } = jsonLog();
   const { client } = pair(t, { logger: pino({ level: 'debug' }, sink), logLevel: 'info' });
   await client.start();
   const noChange = (): number =>
