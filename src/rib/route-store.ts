@@ -5,6 +5,7 @@
 // its prefix (IPv4 in the record, IPv6 as a reference to the table's key text), so one source's
 // routes can be walked in id (arrival) order. Storage only: no decision, no policy. RFC 4271 §3.2.
 
+import { v4Key, v4KeyAddress, v4KeyLength } from '../../protocol/prefix.js';
 import type { AttrTable, RouteAttrs } from './attrs.js';
 import type { PrefixKey } from './types.js';
 
@@ -59,9 +60,8 @@ export class RouteStore {
     const at = id * STRIDE;
     const r = this.rec;
     if (typeof key === 'number') {
-      const a = Math.floor(key / 64);
-      r[at + META] = src | ((key - a * 64) << LEN_SHIFT) | V4;
-      r[at + ADDR] = a | 0;
+      r[at + META] = src | (v4KeyLength(key) << LEN_SHIFT) | V4;
+      r[at + ADDR] = v4KeyAddress(key) | 0;
     } else {
       r[at + META] = src;
       r[at + ADDR] = 0;
@@ -116,7 +116,7 @@ export class RouteStore {
     const at = id * STRIDE;
     const m = this.rec[at + META];
     if ((m & V4) === 0) return this.v6Keys[id]!;
-    return (this.rec[at + ADDR] >>> 0) * 64 + ((m >>> LEN_SHIFT) & 63);
+    return v4Key(this.rec[at + ADDR], (m >>> LEN_SHIFT) & 63);
   }
 
   /** RFC 7911 path identifier (0 without ADD-PATH). */
