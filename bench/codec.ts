@@ -3,6 +3,7 @@
 // Prints figures only; it is not a test. Run: npm run bench:codec (needs --expose-gc).
 
 import os from 'node:os';
+import { AsPath } from '../protocol/as-path.js';
 import { packUpdates } from '../protocol/pack.js';
 import { decodeUpdate } from '../protocol/update.js';
 import { HEADER_LENGTH } from '../protocol/constants.js';
@@ -39,7 +40,7 @@ function makeSets(): PathAttributes[] {
     );
     const a: PathAttributes = {
       origin: (s % 3) as 0 | 1 | 2,
-      asPath: [{ type: 2, asns }],
+      asPath: AsPath.sequence(asns),
       nextHop: nextHops[s % nextHops.length],
       med: s, // makes every set distinct
       localPref: 100,

@@ -3,6 +3,7 @@
 // in-process pipeline benchmark, so both measure the same bytes. Not a test.
 // RFC 4271 §4.3 (UPDATE), packed with protocol/pack.ts.
 
+import { AsPath } from '../protocol/as-path.js';
 import { packUpdates, packWithdrawals } from '../protocol/pack.js';
 import { v4Key } from '../protocol/prefix.js';
 import type { CodecContext, PathAttributes, PrefixList } from '../protocol/types.js';
@@ -48,7 +49,7 @@ export function attributeSets(cfg: FeedSpec, sets: number): PathAttributes[] {
     for (let j = 1; j < len; j++) asns.push(100 + (r() % 60000));
     const a: PathAttributes = {
       origin: (r() % 3) as 0 | 1 | 2,
-      asPath: [{ type: 2, asns }],
+      asPath: AsPath.sequence(asns),
       nextHop: cfg.nextHop,
       med: i,
     };

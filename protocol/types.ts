@@ -2,6 +2,7 @@
 // context the codecs need. Types only: no logic, no I/O.
 // RFC 4271 §4, RFC 4760, RFC 5492, RFC 6793, RFC 7911, RFC 8654.
 
+import type { AsPath } from './as-path.js';
 import type { BgpError } from './errors.js';
 
 /**
@@ -176,7 +177,7 @@ export interface PathAttributes {
   /** Origin: 0 IGP, 1 EGP, 2 INCOMPLETE. */
   origin?: 0 | 1 | 2;
   /** With a 2-octet session, AS_PATH already merged with AS4_PATH (RFC 6793 §4.2.3). */
-  asPath?: AsPathSegment[];
+  asPath?: AsPath;
   nextHop?: string;
   med?: number;
   localPref?: number;
@@ -190,7 +191,7 @@ export interface PathAttributes {
   mpUnreach?: MpUnreach;
   extendedCommunities?: ExtendedCommunity[];
   /** As received (kept so the message can be re-encoded and shown as sent). */
-  as4Path?: AsPathSegment[];
+  as4Path?: AsPath;
   as4Aggregator?: Aggregator;
   largeCommunities?: LargeCommunity[];
   /** Unrecognised optional attributes, in arrival order. */

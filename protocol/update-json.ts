@@ -47,7 +47,7 @@ function aggregatorToJson(a: Aggregator): { asn: number; address: string } {
 export function attributesToJson(a: PathAttributes): Record<string, unknown> {
   const o: Record<string, unknown> = {};
   if (a.origin !== undefined) o.origin = ORIGIN_NAMES[a.origin];
-  if (a.asPath !== undefined) o.asPath = asPathToJson(a.asPath);
+  if (a.asPath !== undefined) o.asPath = asPathToJson(a.asPath.segments);
   if (a.nextHop !== undefined) o.nextHop = a.nextHop;
   if (a.med !== undefined) o.med = a.med;
   if (a.localPref !== undefined) o.localPref = a.localPref;
@@ -90,7 +90,7 @@ export function attributesToJson(a: PathAttributes): Record<string, unknown> {
       return e;
     });
   }
-  if (a.as4Path !== undefined) o.as4Path = asPathToJson(a.as4Path);
+  if (a.as4Path !== undefined) o.as4Path = asPathToJson(a.as4Path.segments);
   if (a.as4Aggregator !== undefined) o.as4Aggregator = aggregatorToJson(a.as4Aggregator);
   if (a.largeCommunities !== undefined)
     o.largeCommunities = a.largeCommunities.map(formatLargeCommunity);

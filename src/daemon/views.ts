@@ -4,7 +4,7 @@
 
 import { formatCommunity } from '../../protocol/attributes/communities.js';
 import { parseIpv4 } from '../../protocol/prefix.js';
-import type { AsPathSegment, FamilyName, PathAttributes } from '../../protocol/types.js';
+import type { FamilyName, PathAttributes } from '../../protocol/types.js';
 import type { KernelState, PeerDetail, PeerSummary, RouteRow } from '../control/protocol.js';
 import type { RouteStatus } from '../kernel/index.js';
 import type { Rib, RouteView } from '../rib/rib.js';
@@ -12,15 +12,6 @@ import type { PeerRuntime } from './peer.js';
 
 const FAMILIES: FamilyName[] = ['ipv4-unicast', 'ipv6-unicast'];
 const ORIGINS = ['igp', 'egp', 'incomplete'] as const;
-
-/** AS_PATH as routers print it: sequences space-separated, sets in braces. */
-export function formatAsPath(path: readonly AsPathSegment[] | undefined): string {
-  if (!path) return '';
-  return path
-    .map((s) => (s.type === 1 || s.type === 4 ? `{${s.asns.join(' ')}}` : s.asns.join(' ')))
-    .filter((s) => s !== '')
-    .join(' ');
-}
 
 export function peerSummary(p: PeerRuntime): PeerSummary {
   const s = p.session;
@@ -99,7 +90,7 @@ function row(r: RouteView, family: FamilyName, kernel: KernelState): RouteRow {
     pathId: r.pathId > 0 ? r.pathId : null,
     peer: r.peer,
     nextHop: local ? null : r.nextHop,
-    asPath: formatAsPath(a.asPath),
+    asPath: a.asPath?.toString() ?? '',
     origin: a.origin === undefined ? null : ORIGINS[a.origin],
     localPref: a.localPref ?? null,
     med: a.med ?? null,

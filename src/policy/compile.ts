@@ -2,7 +2,8 @@
 // return verdicts and attribute sets; they never touch RIB tables and keep no per-route state.
 // RFC 1997 / RFC 8092 (community edits), RFC 4271 §9.1.1 (degree of preference via LOCAL_PREF).
 
-import type { AsPathSegment, LargeCommunity, PathAttributes } from '../../protocol/types.js';
+import { AsPath } from '../../protocol/as-path.js';
+import type { LargeCommunity, PathAttributes } from '../../protocol/types.js';
 import { parseCommunity, parseLargeCommunity } from './community.js';
 import { PrefixList } from './prefix-match.js';
 import type { ActionDef, PolicyConfig, PolicyDef, TermDef } from './types.js';
@@ -46,12 +47,6 @@ interface CompiledTerm {
 
 const sameLarge = (a: LargeCommunity, b: LargeCommunity): boolean =>
   a[0] === b[0] && a[1] === b[1] && a[2] === b[2];
-
-function pathContains(path: AsPathSegment[] | undefined, asn: number): boolean {
-  if (!path) return false;
-  for (const seg of path) if (seg.asns.includes(asn)) return true;
-  return false;
-}
 
 function compileTerm(
   term: TermDef,
@@ -119,12 +114,7 @@ function applyTerm(t: CompiledTerm, attrs: PathAttributes): PathAttributes {
   if (count > 0) {
     // RFC 4271 §5.1.2: prepending adds to the leftmost AS_SEQUENCE (a new one if it is a set).
     const prefix = new Array<number>(count).fill(t.prependAsn);
-    const path = attrs.asPath ?? [];
-    if (path.length && path[0].type === 2 && path[0].asns.length + count <= 255) {
-      out.asPath = [{ type: 2, asns: [...prefix, ...path[0].asns] }, ...path.slice(1)];
-    } else {
-      out.asPath = [{ type: 2, asns: prefix }, ...path];
-    }
+    out.asPath = (attrs.asPath ?? AsPath.EMPTY).prepend(prefix);
   }
   return out;
 }
@@ -154,7 +144,7 @@ export function compilePolicy(
           const ls = attrs.largeCommunities;
           if (!ls || !ls.some((c) => t.large!.some((x) => sameLarge(x, c)))) continue;
         }
-        if (t.asPathContains !== null && !pathContains(attrs.asPath, t.asPathContains)) continue;
+        if (t.asPathContains !== null && !attrs.asPath?.includes(t.asPathContains)) continue;
         if (t.prefixList && !t.prefixList.matches(afi, key)) continue;
         return i;
       }

@@ -5,7 +5,7 @@
 
 import { WellKnownCommunity } from '../../protocol/constants.js';
 import { parseIpv4 } from '../../protocol/prefix.js';
-import type { AsPathSegment, PathAttributes } from '../../protocol/types.js';
+import type { PathAttributes } from '../../protocol/types.js';
 
 /** RFC 4271 §5.1.5: the LOCAL_PREF assumed when none is carried or set. */
 export const DEFAULT_LOCAL_PREF = 100;
@@ -53,10 +53,9 @@ export class RouteAttrs {
     nextHop: string,
   ) {
     this.localPref = attrs.localPref ?? DEFAULT_LOCAL_PREF;
-    this.asPathLength = asPathLength(attrs.asPath);
+    this.asPathLength = attrs.asPath?.pathLength ?? 0;
     this.med = attrs.med ?? 0;
-    const first = attrs.asPath?.[0];
-    this.neighborAs = first && first.type === 2 && first.asns.length ? first.asns[0] : -1;
+    this.neighborAs = attrs.asPath?.neighborAs ?? -1;
     this.originatorId = attrs.originatorId ? (parseIpv4(attrs.originatorId) ?? -1) : -1;
     this.nextHopList = nextHopList(nextHop);
     const cs = attrs.communities;
@@ -121,16 +120,6 @@ function nextHopList(nextHop: string): readonly string[] {
     nextHopLists.set(nextHop, list);
   }
   return list;
-}
-
-export function asPathLength(path: readonly AsPathSegment[] | undefined): number {
-  if (!path) return 0;
-  let n = 0;
-  for (const seg of path) {
-    if (seg.type === 2) n += seg.asns.length;
-    else if (seg.type === 1) n += 1;
-  }
-  return n;
 }
 
 /**
@@ -216,12 +205,7 @@ function mixBytes(h: number, b: Uint8Array): number {
 export function attrsHash(afi: 1 | 2, a: Readonly<PathAttributes>): number {
   let h = mix(0x9747b28c, afi);
   h = mix(h, a.origin ?? -1);
-  if (a.asPath) {
-    for (const seg of a.asPath) {
-      h = mix(h, seg.type + 16);
-      for (let i = 0; i < seg.asns.length; i++) h = mix(h, seg.asns[i]);
-    }
-  }
+  h = mixText(h, a.asPath?.wire ?? '');
   h = mixText(h, a.nextHop);
   // MED and LOCAL_PREF are 32-bit unsigned: mixed as such, absent as a separate marker.
   h = a.med === undefined ? mix(h, 0x51ed27) : mix(mix(h, 1), a.med);
@@ -254,8 +238,6 @@ function sameList<T>(
 
 const same = <T>(a: T, b: T): boolean => a === b;
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(a, b) === 0;
-const sameSegment = (a: AsPathSegment, b: AsPathSegment): boolean =>
-  a.type === b.type && sameList(a.asns, b.asns, same);
 
 /** Whether two normalised attribute sets are the same set (see above). */
 export function sameAttrs(a: Readonly<PathAttributes>, b: Readonly<PathAttributes>): boolean {
@@ -268,7 +250,7 @@ export function sameAttrs(a: Readonly<PathAttributes>, b: Readonly<PathAttribute
     a.originatorId === b.originatorId &&
     a.aggregator?.asn === b.aggregator?.asn &&
     a.aggregator?.address === b.aggregator?.address &&
-    sameList(a.asPath, b.asPath, sameSegment) &&
+    (a.asPath?.wire ?? '') === (b.asPath?.wire ?? '') &&
     sameList(a.communities, b.communities, same) &&
     sameList(a.clusterList, b.clusterList, same) &&
     sameList(a.extendedCommunities, b.extendedCommunities, (x, y) => sameBytes(x.raw, y.raw)) &&

@@ -3,6 +3,7 @@
 // RFC 4271 §9.1.3, §9.2, §5.1.2-§5.1.5; RFC 4456 §8 (reflection, ORIGINATOR_ID, CLUSTER_LIST);
 // RFC 1997 (NO_EXPORT, NO_ADVERTISE).
 
+import { AsPath } from '../../protocol/as-path.js';
 import type { PathAttributes } from '../../protocol/types.js';
 import type { RouteAttrs } from './attrs.js';
 import { DEFAULT_LOCAL_PREF, copyWithout } from './attrs.js';
@@ -69,12 +70,7 @@ export function exportAttributes(
     // to another (our own routes keep theirs).
     const out = copyWithout(a.attrs, src.local ? EBGP_DROP_LOCAL : EBGP_DROP);
     // RFC 4271 §5.1.2: prepend our own AS to the AS_PATH toward an external peer.
-    const path = a.attrs.asPath ?? [];
-    if (path.length && path[0].type === 2 && path[0].asns.length < 255) {
-      out.asPath = [{ type: 2, asns: [target.localAsn, ...path[0].asns] }, ...path.slice(1)];
-    } else {
-      out.asPath = [{ type: 2, asns: [target.localAsn] }, ...path];
-    }
+    out.asPath = (a.attrs.asPath ?? AsPath.EMPTY).prepend([target.localAsn]);
     // RFC 4271 §5.1.3: toward eBGP the next hop is our address.
     if (!selfAddress) return null;
     out.nextHop = selfAddress;

@@ -5,6 +5,7 @@
 // RFC 4271 §3.2, §9.1, §9.2; RFC 4456 §8; RFC 4724 §4.2; RFC 7911; RFC 7606 §2.
 
 import type { Logger } from 'pino';
+import { AsPath } from '../../protocol/as-path.js';
 import { parseV4Prefix, canonicalV6Prefix } from '../../protocol/prefix.js';
 import type { PathAttributes, PrefixList, UpdateMessage } from '../../protocol/types.js';
 import type { CompiledPolicy } from '../policy/compile.js';
@@ -474,11 +475,7 @@ export class Rib implements RibApi {
   /** Loop detection: own AS in AS_PATH (RFC 4271 §9.1.2), own router id / cluster (RFC 4456 §8). */
   private loops(ps: PeerState, a: Readonly<PathAttributes>): boolean {
     const own = ps.localAsn;
-    if (a.asPath) {
-      for (const seg of a.asPath) {
-        if (seg.asns.includes(own) || seg.asns.includes(this.localAsn)) return true;
-      }
-    }
+    if (a.asPath && (a.asPath.includes(own) || a.asPath.includes(this.localAsn))) return true;
     if (!ps.ebgp) {
       if (a.originatorId === this.routerId) return true;
       if (a.clusterList && a.clusterList.includes(this.clusterId)) return true;
@@ -552,7 +549,7 @@ export class Rib implements RibApi {
   ): void {
     const { fi, key } = parsePrefixKey(prefix);
     this.tick();
-    const a: PathAttributes = { origin: 0, asPath: [], ...extra };
+    const a: PathAttributes = { origin: 0, asPath: AsPath.EMPTY, ...extra };
     const attrs = this.attrs.intern(fi === 0 ? 1 : 2, a);
     this.loc.upsert(this.localPeer, fi, key, 0, attrs);
     this.endOp();

@@ -14,6 +14,7 @@ import net, { type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import pino from 'pino';
+import { AsPath } from '../../protocol/as-path.js';
 import { parseCommunity } from '../../protocol/attributes/communities.js';
 import { endOfRib, packUpdates, packWithdrawals } from '../../protocol/pack.js';
 import { prefixListFromStrings, prefixListToStrings } from '../../protocol/prefix.js';
@@ -150,13 +151,9 @@ function main(): void {
       const attrs: PathAttributes = {
         origin: ann.origin ?? 0,
         // RFC 4271 §5.1.2: on eBGP we prepend our own AS.
-        asPath: [
-          {
-            type: 2,
-            asns:
-              cfg.asn === cfg.peerAsn ? [...(ann.asPath ?? [])] : [cfg.asn, ...(ann.asPath ?? [])],
-          },
-        ],
+        asPath: AsPath.sequence(
+          cfg.asn === cfg.peerAsn ? [...(ann.asPath ?? [])] : [cfg.asn, ...(ann.asPath ?? [])],
+        ),
       };
       if (ann.med !== undefined) attrs.med = ann.med;
       if (ann.localPref !== undefined && cfg.asn === cfg.peerAsn) attrs.localPref = ann.localPref;

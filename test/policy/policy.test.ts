@@ -1,6 +1,7 @@
 // Declarative policy: prefix lists with ge/le, community and large-community match/add/remove,
 // AS path prepend, LOCAL_PREF and MED set, and compile errors that name the culprit.
 import t from 'tap';
+import { AsPath } from '../../protocol/as-path.js';
 import { parseV4Prefix } from '../../protocol/prefix.js';
 import type { PathAttributes } from '../../protocol/types.js';
 import { compilePolicies } from '../../src/policy/compile.js';
@@ -45,7 +46,7 @@ t.test('community text forms', async (t) => {
 
 const base: PathAttributes = {
   origin: 0,
-  asPath: [{ type: 2, asns: [65001, 7] }],
+  asPath: AsPath.sequence([65001, 7]),
   nextHop: '192.0.2.1',
   communities: [65001 * 65536 + 1, 65001 * 65536 + 2],
   largeCommunities: [[65001, 9, 9]],
@@ -97,7 +98,7 @@ t.test('terms: first match decides; actions produce new attributes', async (t) =
   t.equal(out.med, 20);
   t.same(out.communities, [65001 * 65536 + 2, 65000 * 65536 + 5, 0xffffff01]);
   t.same(out.largeCommunities, [[65000, 0, 1]]);
-  t.same(out.asPath, [{ type: 2, asns: [65001, 65001, 65001, 7] }]);
+  t.same(out.asPath?.segments, [{ type: 2, asns: [65001, 65001, 65001, 7] }]);
   t.same(base.communities, [65001 * 65536 + 1, 65001 * 65536 + 2], 'input not mutated');
 
   t.equal(
@@ -107,7 +108,7 @@ t.test('terms: first match decides; actions produce new attributes', async (t) =
   );
   const bh = { ...base, communities: [0xffff029a] };
   t.notOk(p.accepts(p.match(1, v4('10.244.1.0/26'), bh)), 'blackhole community rejected');
-  const other = { ...base, asPath: [{ type: 2 as const, asns: [65001] }] };
+  const other = { ...base, asPath: AsPath.sequence([65001]) };
   const none = p.match(1, v4('198.51.100.0/24'), other);
   t.equal(none, -1);
   t.notOk(p.accepts(none), 'default verdict reject');

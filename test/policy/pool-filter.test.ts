@@ -1,6 +1,7 @@
 // The mesh import pool filter, directly and through the RIB, with hijack attempts: a mesh peer
 // announcing the default route, a node subnet, and a /24 outside every pool.
 import t from 'tap';
+import { AsPath } from '../../protocol/as-path.js';
 import { parseV4Prefix } from '../../protocol/prefix.js';
 import { compilePolicies } from '../../src/policy/compile.js';
 import fc from 'fast-check';
@@ -73,7 +74,12 @@ t.test('hijack attempts from a mesh peer never reach Loc-RIB or the kernel', asy
     importPolicies: ['mesh'],
   });
   rib.established(peer, facts('192.168.26.72', '192.168.26.71'), new RecordingSink());
-  const attrs = { origin: 0 as const, asPath: [], nextHop: '192.168.26.72', localPref: 100 };
+  const attrs = {
+    origin: 0 as const,
+    asPath: AsPath.EMPTY,
+    nextHop: '192.168.26.72',
+    localPref: 100,
+  };
   const r = rib.applyUpdate(
     peer,
     announce(['0.0.0.0/0', '192.168.26.0/24', '203.0.113.0/24', '10.244.9.0/26'], attrs),

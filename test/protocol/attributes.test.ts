@@ -3,6 +3,7 @@
 // RFC 4271 §4.3, RFC 1997, RFC 4360, RFC 4456, RFC 4760, RFC 5668, RFC 6793, RFC 8092, RFC 8950.
 
 import t, { type Test } from 'tap';
+import { AsPath } from '../../protocol/as-path.js';
 import { decodeUpdate, encodeUpdate } from '../../protocol/update.js';
 import { EMPTY_V4_LIST } from '../../protocol/nlri.js';
 import { formatCommunity, parseCommunity } from '../../protocol/attributes/communities.js';
@@ -89,10 +90,10 @@ t.test('well-known mandatory and discretionary attributes (RFC 4271 §4.3)', asy
     'AS_PATH SET + SEQUENCE, 4-octet',
     [0x40, 2, 16, 1, 1, 0, 0, 0x30, 0x39, 2, 2, 0xfa, 0x56, 0xea, 0x00, 0, 0, 0xfd, 0xe8],
     {
-      asPath: [
+      asPath: AsPath.of([
         { type: 1, asns: [12345] },
         { type: 2, asns: [4200000000, 65000] },
-      ],
+      ]),
     },
   );
   roundTrip(
@@ -100,18 +101,18 @@ t.test('well-known mandatory and discretionary attributes (RFC 4271 §4.3)', asy
     'AS_PATH confed types',
     [0x40, 2, 12, 3, 1, 0, 0, 0xfd, 0xe9, 4, 1, 0, 0, 0xfd, 0xea],
     {
-      asPath: [
+      asPath: AsPath.of([
         { type: 3, asns: [65001] },
         { type: 4, asns: [65002] },
-      ],
+      ]),
     },
   );
-  roundTrip(t, 'empty AS_PATH (iBGP origination)', [0x40, 2, 0], { asPath: [] });
+  roundTrip(t, 'empty AS_PATH (iBGP origination)', [0x40, 2, 0], { asPath: AsPath.EMPTY });
   roundTrip(
     t,
     'AS_PATH with 2-octet ASNs',
     [0x40, 2, 6, 2, 2, 0xfd, 0xe8, 0x30, 0x39],
-    { asPath: [{ type: 2, asns: [65000, 12345] }] },
+    { asPath: AsPath.sequence([65000, 12345]) },
     AS2,
   );
   roundTrip(t, 'NEXT_HOP', [0x40, 3, 4, 192, 0, 2, 33], { nextHop: '192.0.2.33' });
@@ -313,7 +314,7 @@ t.test('encoding order: MP attributes first (RFC 7606 §5.1), then ascending cod
       safi: 1,
       withdrawn: { afi: 2, length: 0, v4: new Float64Array(0), v6: [], pathIds: null },
     },
-    asPath: [],
+    asPath: AsPath.EMPTY,
   };
   const buf = encodeAttributes(attrs, CTX);
   const codes: number[] = [];
@@ -343,7 +344,7 @@ t.test('a whole UPDATE, octet for octet', async (t) => {
   t.same(prefixListToStrings(m.nlri), ['10.0.1.0/24']);
   t.same(m.attributes, {
     origin: 0,
-    asPath: [{ type: 2, asns: [65001] }],
+    asPath: AsPath.sequence([65001]),
     nextHop: '192.0.2.1',
     med: 50,
   });

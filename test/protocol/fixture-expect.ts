@@ -712,7 +712,11 @@ const ROUTE_TABLE: Table<RouteCtx> = {
   },
   asPath: (t, v, c, path) => {
     t.ok(c.attrs.asPath !== undefined, `${path}: AS_PATH present`);
-    t.same(pathForm(c.attrs.asPath ?? []), expectedPath(v, path), `${path} (4-octet view)`);
+    t.same(
+      pathForm(c.attrs.asPath?.segments ?? []),
+      expectedPath(v, path),
+      `${path} (4-octet view)`,
+    );
   },
   // RFC 6793 §4.2.2: the AS_PATH on a 2-octet session, ASNs above 65535 as AS_TRANS. The
   // decoded message keeps only the merged path, so this is read from the wire (2-octet ASNs)
@@ -722,7 +726,7 @@ const ROUTE_TABLE: Table<RouteCtx> = {
     const raw = rawAttr(c, 2);
     if (raw === undefined) return void t.fail(`${path}: no AS_PATH on the wire`);
     t.same(pathForm(rawAsPath(raw.value, 2)), want, `${path}: on the wire`);
-    const sent = (c.attrs.asPath ?? []).map((s) => ({
+    const sent = (c.attrs.asPath?.segments ?? []).map((s) => ({
       type: s.type,
       asns: s.asns.map((a) => (a > 0xffff ? 23456 : a)),
     }));
@@ -735,7 +739,7 @@ const ROUTE_TABLE: Table<RouteCtx> = {
     const raw = rawAttr(c, 17);
     if (raw !== undefined && c.attrs.as4Path !== undefined)
       t.same(
-        pathForm(c.attrs.as4Path),
+        pathForm(c.attrs.as4Path.segments),
         pathForm(rawAsPath(raw.value, 4)),
         `${path}: AS4_PATH as on the wire`,
       );

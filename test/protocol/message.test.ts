@@ -5,6 +5,7 @@
 import { deepStrictEqual, equal, ok } from 'node:assert/strict';
 import fc from 'fast-check';
 import t from 'tap';
+import { AsPath } from '../../protocol/as-path.js';
 import { BgpError } from '../../protocol/errors.js';
 import { describeMessage } from '../../protocol/json.js';
 import { decodeMessage, encodedLengthMessage, encodeMessage } from '../../protocol/message.js';
@@ -63,7 +64,7 @@ t.test('each message type decodes from hand-built bytes', async (t) => {
   const u = decodeMessage(update, 0, CTX).value as UpdateMessage;
   t.same(prefixListToStrings(u.nlri), ['10.0.0.0/8']);
   t.equal(u.attributes.origin, 0);
-  t.same(u.attributes.asPath, [{ type: 2, asns: [65001] }]);
+  t.same(u.attributes.asPath?.segments, [{ type: 2, asns: [65001] }]);
   t.equal(u.attributes.nextHop, '192.0.2.1');
 });
 
@@ -359,7 +360,7 @@ const updateArb: fc.Arbitrary<UpdateMessage> = fc
     if (r.nlri.length > 0) {
       msg.attributes = {
         origin: r.origin,
-        asPath: [{ type: 2, asns: r.asns }],
+        asPath: AsPath.of([{ type: 2, asns: r.asns }]),
         nextHop: r.nextHop,
       };
       if (r.med !== undefined) msg.attributes.med = r.med;

@@ -4,6 +4,7 @@
 
 import t, { type Test } from 'tap';
 import fc from 'fast-check';
+import { AsPath } from '../../protocol/as-path.js';
 import { endOfRib, packUpdates, packWithdrawals } from '../../protocol/pack.js';
 import { decodeUpdate } from '../../protocol/update.js';
 import { prefixListFromStrings, prefixListToStrings, v4Key } from '../../protocol/prefix.js';
@@ -22,7 +23,7 @@ const CTX: CodecContext = {
 };
 const ATTRS: PathAttributes = {
   origin: 0,
-  asPath: [{ type: 2, asns: [65001] }],
+  asPath: AsPath.sequence([65001]),
   nextHop: '192.0.2.1',
 };
 /** ORIGIN (3+1) + AS_PATH (3+2+4) + NEXT_HOP (3+4) octets. */
@@ -89,7 +90,7 @@ t.test(
   async (t) => {
     const [m] = packUpdates(ATTRS, v4s(1), CTX, ['198.51.100.7']);
     t.equal(decodeUpdate(m.subarray(19), CTX).attributes.nextHop, '198.51.100.7');
-    t.throws(() => packUpdates({ origin: 0, asPath: [] }, v4s(1), CTX), TypeError);
+    t.throws(() => packUpdates({ origin: 0, asPath: AsPath.EMPTY }, v4s(1), CTX), TypeError);
     t.same(packUpdates(ATTRS, v4s(0), CTX), [], 'no prefixes, no messages');
   },
 );
@@ -100,7 +101,7 @@ t.test('IPv6 announcements go in MP_REACH_NLRI, first, without NEXT_HOP', async 
     2,
     Array.from({ length: n }, (_, i) => `2001:db8:${i.toString(16)}::/48`),
   );
-  const attrs: PathAttributes = { origin: 0, asPath: [], nextHop: '192.0.2.1' };
+  const attrs: PathAttributes = { origin: 0, asPath: AsPath.EMPTY, nextHop: '192.0.2.1' };
   const msgs = packUpdates(attrs, list, CTX, ['2001:db8::1', 'fe80::1']);
   // Fixed: header 19 + lengths 4 + MP header 4 + AFI/SAFI/len 4 + next hops 32 + reserved 1
   // + ORIGIN 4 + AS_PATH 3. A /48 takes 7 octets.

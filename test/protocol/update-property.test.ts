@@ -5,6 +5,7 @@
 import t from 'tap';
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
+import { AsPath } from '../../protocol/as-path.js';
 import { decodeUpdate, encodeUpdate } from '../../protocol/update.js';
 import { updateToJson } from '../../protocol/update-json.js';
 import { BgpError } from '../../protocol/errors.js';
@@ -141,7 +142,7 @@ function attributesArb(ctx: CodecContext): fc.Arbitrary<PathAttributes> {
   return fc.record(
     {
       origin: fc.constantFrom(0 as const, 1 as const, 2 as const),
-      asPath: fc.array(segment, { maxLength: 3 }),
+      asPath: fc.array(segment, { maxLength: 3 }).map((segs) => AsPath.of(segs)),
       nextHop: hostQuad,
       med: u32,
       localPref: u32,
@@ -173,7 +174,7 @@ const messageArb: fc.Arbitrary<[CodecContext, UpdateMessage]> = ctxArb.chain((ct
       const mp = attributes.mpReach;
       if (nlri.length > 0 || (mp !== undefined && (mp.nlri === null || mp.nlri.length > 0))) {
         attributes.origin ??= 0;
-        attributes.asPath ??= [];
+        attributes.asPath ??= AsPath.EMPTY;
       }
       if (nlri.length > 0) attributes.nextHop ??= '10.0.0.1';
       return [ctx, { type: 'update', withdrawn, attributes, nlri }];

@@ -4,6 +4,7 @@
 
 import { join } from 'node:path';
 import t from 'tap';
+import { AsPath } from '../../protocol/as-path.js';
 import { BgpError } from '../../protocol/errors.js';
 import { decodeMessage } from '../../protocol/message.js';
 import { contextOf, loadIndex, readFixture } from './fixture-expect.js';
@@ -105,9 +106,9 @@ t.test('RFC 6793 §4.2.3: AS_PATH and AS4_PATH merged on a 2-octet session', asy
     [2, 3, ...u32(65001), ...u32(4200000001), ...u32(4200000002)],
   );
   t.equal(m.errors, undefined);
-  t.same(m.attributes.asPath, [{ type: 2, asns: [65001, 4200000001, 4200000002] }]);
+  t.same(m.attributes.asPath?.segments, [{ type: 2, asns: [65001, 4200000001, 4200000002] }]);
   t.same(
-    m.attributes.as4Path,
+    m.attributes.as4Path?.segments,
     [{ type: 2, asns: [65001, 4200000001, 4200000002] }],
     'AS4_PATH kept as received',
   );
@@ -117,21 +118,21 @@ t.test('RFC 6793 §4.2.3: AS_PATH and AS4_PATH merged on a 2-octet session', asy
     [2, 3, ...u16(65002), ...u16(65001), ...u16(23456)],
     [2, 2, ...u32(65001), ...u32(4200000001)],
   );
-  t.same(m.attributes.asPath, [{ type: 2, asns: [65002, 65001, 4200000001] }]);
+  t.same(m.attributes.asPath?.segments, [{ type: 2, asns: [65002, 65001, 4200000001] }]);
 
   // An AS_SET counts as one AS (RFC 4271 §9.1.2.2 (a)).
   m = merge(
     [1, 3, ...u16(1), ...u16(2), ...u16(3), 2, 1, ...u16(23456)],
     [2, 1, ...u32(4200000001)],
   );
-  t.same(m.attributes.asPath, [
+  t.same(m.attributes.asPath?.segments, [
     { type: 1, asns: [1, 2, 3] },
     { type: 2, asns: [4200000001] },
   ]);
 
   // AS_PATH shorter than AS4_PATH: AS4_PATH is ignored.
   m = merge([2, 1, ...u16(23456)], [2, 2, ...u32(1), ...u32(2)]);
-  t.same(m.attributes.asPath, [{ type: 2, asns: [23456] }]);
+  t.same(m.attributes.asPath?.segments, [{ type: 2, asns: [23456] }]);
 
   // AGGREGATOR not AS_TRANS: both AS4 attributes are ignored.
   m = merge(
@@ -142,7 +143,7 @@ t.test('RFC 6793 §4.2.3: AS_PATH and AS4_PATH merged on a 2-octet session', asy
       ...attr(0xc0, 18, [...u32(4200000009), 10, 0, 0, 9]),
     ],
   );
-  t.same(m.attributes.asPath, [{ type: 2, asns: [23456] }]);
+  t.same(m.attributes.asPath?.segments, [{ type: 2, asns: [23456] }]);
   t.same(m.attributes.aggregator, { asn: 65000, address: '10.0.0.1' });
 
   // AGGREGATOR is AS_TRANS: AS4_AGGREGATOR gives the real aggregator.
@@ -154,7 +155,7 @@ t.test('RFC 6793 §4.2.3: AS_PATH and AS4_PATH merged on a 2-octet session', asy
       ...attr(0xc0, 18, [...u32(4200000009), 10, 0, 0, 9]),
     ],
   );
-  t.same(m.attributes.asPath, [{ type: 2, asns: [4200000001] }]);
+  t.same(m.attributes.asPath?.segments, [{ type: 2, asns: [4200000001] }]);
   t.same(m.attributes.aggregator, { asn: 4200000009, address: '10.0.0.9' });
 });
 
@@ -167,10 +168,10 @@ t.test(
       nlri: prefixListFromStrings(1, ['10.0.1.0/24']),
       attributes: {
         origin: 0,
-        asPath: [
+        asPath: AsPath.of([
           { type: 3, asns: [65010] },
           { type: 2, asns: [65001, 4200000001] },
-        ],
+        ]),
         nextHop: '192.0.2.1',
         aggregator: { asn: 4200000009, address: '10.0.0.9' },
       },
@@ -199,7 +200,7 @@ t.test(
       ...msg,
       attributes: {
         origin: 0 as const,
-        asPath: [{ type: 2 as const, asns: [65001] }],
+        asPath: AsPath.sequence([65001]),
         nextHop: '192.0.2.1',
       },
     };
@@ -211,7 +212,7 @@ t.test(
     // To a 4-octet peer the AS4 attributes are never sent (RFC 6793 §4.1).
     const withAs4 = {
       ...msg,
-      attributes: { ...small.attributes, as4Path: [{ type: 2 as const, asns: [1] }] },
+      attributes: { ...small.attributes, as4Path: AsPath.sequence([1]) },
     };
     t.same(
       [...encodeUpdate(withAs4, CTX)],

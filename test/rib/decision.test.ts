@@ -1,6 +1,7 @@
 // Table tests for compareRoutes (one row per RFC 4271 §9.1.2.2 step and each tie), the
 // order-independent selection, eligibility and the ECMP set.
 import t from 'tap';
+import { AsPath } from '../../protocol/as-path.js';
 import { parseIpv4 } from '../../protocol/prefix.js';
 import type { AsPathSegment, PathAttributes } from '../../protocol/types.js';
 import { AttrTable } from '../../src/rib/attrs.js';
@@ -39,7 +40,7 @@ const set = (...asns: number[]): AsPathSegment => ({ type: 1, asns });
 function route(s: Spec): Route {
   const a: PathAttributes = {
     origin: s.origin ?? 0,
-    asPath: s.path ?? [seq(65001)],
+    asPath: AsPath.of(s.path ?? [seq(65001)]),
     nextHop: s.nextHop ?? '192.0.2.1',
   };
   if (s.lp !== undefined) a.localPref = s.lp;

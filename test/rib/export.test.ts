@@ -2,12 +2,13 @@
 // (next-hop-self, prepend, no LOCAL_PREF), NO_EXPORT/NO_ADVERTISE, export policy communities,
 // End-of-RIB, backpressure, MRAI batching, withdrawals never lost, ROUTE-REFRESH.
 import t from 'tap';
+import { AsPath } from '../../protocol/as-path.js';
 import { WellKnownCommunity } from '../../protocol/constants.js';
 import type { PathAttributes } from '../../protocol/types.js';
 import { compilePolicies } from '../../src/policy/compile.js';
 import { RecordingSink, announce, facts, makeRib, withdraw } from './helpers.js';
 
-const path = (...asns: number[]) => [{ type: 2 as const, asns }];
+const path = (...asns: number[]): AsPath => AsPath.sequence(asns);
 
 /** A reflector (AS 65000, router id 10.0.0.1, cluster 10.0.0.1) with 5 peers. */
 function topology(extra: { rr?: boolean } = {}) {
@@ -32,7 +33,7 @@ function topology(extra: { rr?: boolean } = {}) {
 
 const ibgpAttrs = (nh: string): PathAttributes => ({
   origin: 0,
-  asPath: [],
+  asPath: AsPath.EMPTY,
   nextHop: nh,
   localPref: 150,
 });
@@ -109,7 +110,7 @@ t.test(
       }),
     );
     const out = peers.e.sink.held().get('10.244.1.0/26')!;
-    t.same(out.asPath, path(65000, 64999));
+    t.same(out.asPath?.segments, [{ type: 2, asns: [65000, 64999] }]);
     t.equal(out.nextHop, '10.0.0.1');
     t.equal(out.localPref, undefined);
     t.equal(out.originatorId, undefined);
@@ -124,10 +125,12 @@ t.test(
     const { rib, peers } = topology();
     rib.originate('10.244.7.0/26');
     const n1 = peers.n1.sink.held().get('10.244.7.0/26')!;
-    t.same(n1.asPath, []);
+    t.same(n1.asPath?.segments, []);
     t.equal(n1.nextHop, '10.0.0.1');
     t.equal(n1.localPref, 100);
-    t.same(peers.e.sink.held().get('10.244.7.0/26')!.asPath, path(65000));
+    t.same(peers.e.sink.held().get('10.244.7.0/26')!.asPath?.segments, [
+      { type: 2, asns: [65000] },
+    ]);
     rib.withdrawOriginated('10.244.7.0/26');
     t.notOk(peers.n1.sink.held().has('10.244.7.0/26'));
     t.ok(peers.n1.sink.withdrawn().includes('10.244.7.0/26'));
@@ -219,7 +222,11 @@ t.test('export policy attaches communities and prepends', async (t) => {
   const out = sink.held().get('10.244.7.0/26')!;
   t.same(out.communities, [65000 * 65536 + 42]);
   t.same(out.largeCommunities, [[65000, 1, 2]]);
-  t.same(out.asPath, path(65000, 65000, 65000), 'prepend on top of the eBGP prepend');
+  t.same(
+    out.asPath?.segments,
+    [{ type: 2, asns: [65000, 65000, 65000] }],
+    'prepend on top of the eBGP prepend',
+  );
 });
 
 t.test('initial table, then End-of-RIB per family', async (t) => {

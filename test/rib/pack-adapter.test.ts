@@ -1,6 +1,7 @@
 // The adapter from the RIB's outbound updates to UPDATE bytes: decoding what it packs gives the
 // prefixes, next hop and attributes back, for IPv4, IPv6 and End-of-RIB.
 import t from 'tap';
+import { AsPath } from '../../protocol/as-path.js';
 import { HEADER_LENGTH } from '../../protocol/constants.js';
 import { prefixListFromStrings, prefixListToStrings } from '../../protocol/prefix.js';
 import type { CodecContext } from '../../protocol/types.js';
@@ -23,7 +24,7 @@ t.test('IPv4 announcement', async (t) => {
       family: 'ipv4-unicast',
       attributes: {
         origin: 0,
-        asPath: [{ type: 2, asns: [65000] }],
+        asPath: AsPath.sequence([65000]),
         nextHop: '192.0.2.2',
         communities: [42],
       },
@@ -35,7 +36,7 @@ t.test('IPv4 announcement', async (t) => {
   const u = decodeUpdate(body(msg), ctx);
   t.same(prefixListToStrings(u.nlri), prefixes);
   t.equal(u.attributes.nextHop, '192.0.2.2');
-  t.same(u.attributes.asPath, [{ type: 2, asns: [65000] }]);
+  t.same(u.attributes.asPath?.segments, [{ type: 2, asns: [65000] }]);
   t.same(u.attributes.communities, [42]);
 });
 
@@ -44,7 +45,7 @@ t.test('IPv6 announcement and withdrawal use MP_REACH / MP_UNREACH', async (t) =
     {
       kind: 'announce',
       family: 'ipv6-unicast',
-      attributes: { origin: 0, asPath: [], nextHop: 'fd00::1', localPref: 100 },
+      attributes: { origin: 0, asPath: AsPath.EMPTY, nextHop: 'fd00::1', localPref: 100 },
       prefixes: prefixListFromStrings(2, ['fd00:10::/64']),
     },
     { ...ctx, ebgp: false },

@@ -4,6 +4,7 @@
 // peer has received equals what the export rules (RFC 4271 §9.2, RFC 4456 §8) say.
 import fc from 'fast-check';
 import t from 'tap';
+import { AsPath } from '../../protocol/as-path.js';
 import { WellKnownCommunity } from '../../protocol/constants.js';
 import type { AsPathSegment, PathAttributes } from '../../protocol/types.js';
 import { RecordingSink, announce, facts, makeRib, withdraw } from './helpers.js';
@@ -98,10 +99,14 @@ interface Spec {
 
 function attrsFor(p: PeerDef, s: Spec, v6: boolean): PathAttributes {
   const asns = ebgp(p) ? [p.asn, ...s.extra] : s.extra;
-  const asPath: AsPathSegment[] = asns.length ? [{ type: 2, asns }] : [];
-  if (s.asSet && asPath.length) asPath.push({ type: 1, asns: [64700, 64701] });
+  const segments: AsPathSegment[] = asns.length ? [{ type: 2, asns }] : [];
+  if (s.asSet && segments.length) segments.push({ type: 1, asns: [64700, 64701] });
   // An IPv6 announcement carries its next hop in MP_REACH_NLRI (see helpers.announce).
-  const a: PathAttributes = { origin: s.origin, asPath, nextHop: v6 ? p.address6 : p.address };
+  const a: PathAttributes = {
+    origin: s.origin,
+    asPath: AsPath.of(segments),
+    nextHop: v6 ? p.address6 : p.address,
+  };
   if (!ebgp(p)) a.localPref = s.lp;
   else a.localPref = s.lp; // must be ignored from eBGP (RFC 4271 §5.1.5)
   if (s.med !== null) a.med = s.med;
@@ -116,9 +121,9 @@ interface Cand {
 }
 const lpOf = (c: Cand): number => (ebgp(c.peer) ? 100 : (c.a.localPref ?? 100));
 const lenOf = (c: Cand): number =>
-  (c.a.asPath ?? []).reduce((n, s) => n + (s.type === 2 ? s.asns.length : 1), 0);
+  (c.a.asPath?.segments ?? []).reduce((n, s) => n + (s.type === 2 ? s.asns.length : 1), 0);
 const nbrOf = (c: Cand): number => {
-  const s = c.a.asPath?.[0];
+  const s = c.a.asPath?.segments[0];
   return s && s.type === 2 ? s.asns[0] : -1;
 };
 
@@ -161,7 +166,9 @@ function expectedExport(
     return {
       asPath: [
         LOCAL_AS,
-        ...(best.a.asPath ?? []).flatMap((s) => (s.type === 2 ? s.asns : [-s.asns.length])),
+        ...(best.a.asPath?.segments ?? []).flatMap((s) =>
+          s.type === 2 ? s.asns : [-s.asns.length],
+        ),
       ],
       nextHop: v6 ? target.local6 : target.local,
       localPref: undefined,
@@ -173,7 +180,9 @@ function expectedExport(
   const fromIbgp = !ebgp(best.peer);
   if (fromIbgp && !best.peer.client && !target.client) return null; // split horizon
   return {
-    asPath: (best.a.asPath ?? []).flatMap((s) => (s.type === 2 ? s.asns : [-s.asns.length])),
+    asPath: (best.a.asPath?.segments ?? []).flatMap((s) =>
+      s.type === 2 ? s.asns : [-s.asns.length],
+    ),
     nextHop: v6 ? best.peer.address6 : best.peer.address,
     localPref: lpOf(best),
     originatorId: fromIbgp ? best.peer.routerId : undefined,
@@ -185,7 +194,7 @@ function expectedExport(
 function shape(a: PathAttributes): Record<string, unknown> {
   return {
     // A flat view of the path: sequences as ASNs, a set as minus its size (enough to compare).
-    asPath: (a.asPath ?? []).flatMap((s) => (s.type === 2 ? s.asns : [-s.asns.length])),
+    asPath: (a.asPath?.segments ?? []).flatMap((s) => (s.type === 2 ? s.asns : [-s.asns.length])),
     nextHop: a.nextHop,
     localPref: a.localPref,
     originatorId: a.originatorId,
@@ -253,7 +262,7 @@ t.test('Loc-RIB and every Adj-RIB-Out match the reference after every step', asy
         if (cmd.kind === 'announce') {
           const a = attrsFor(p, cmd.spec, isV6(PREFIXES[cmd.prefix]));
           rib.applyUpdate(handles[cmd.peer], announce([PREFIXES[cmd.prefix]], a));
-          const loop = (a.asPath ?? []).some((s) => s.asns.includes(LOCAL_AS));
+          const loop = (a.asPath?.segments ?? []).some((s) => s.asns.includes(LOCAL_AS));
           if (loop) model[cmd.peer].delete(PREFIXES[cmd.prefix]);
           else model[cmd.peer].set(PREFIXES[cmd.prefix], a);
         } else if (cmd.kind === 'withdraw') {

@@ -2,6 +2,7 @@
 // treat-as-withdraw, interning, next-hop eligibility, ECMP output, ADD-PATH receive, IPv6,
 // max-prefix, graceful-restart helper (stale sweep), soft reset in.
 import t from 'tap';
+import { AsPath } from '../../protocol/as-path.js';
 import type { BestPathChange, MaxPrefixEvent } from '../../src/rib/types.js';
 import { prefixText } from '../../src/rib/rib.js';
 import { compilePolicies } from '../../src/policy/compile.js';
@@ -26,7 +27,7 @@ const IBGP = (n: number, extra = {}) => ({
   localAsn: 65000,
   ...extra,
 });
-const path = (...asns: number[]) => [{ type: 2 as const, asns }];
+const path = (...asns: number[]): AsPath => AsPath.sequence(asns);
 
 function bestPeer(
   rib: ReturnType<typeof makeRib>['rib'],
@@ -83,7 +84,7 @@ t.test('RR loop detection: our ORIGINATOR_ID or our cluster id in CLUSTER_LIST',
   const { rib } = makeRib({ clusterId: '1.1.1.1' });
   const p = rib.registerPeer(IBGP(2));
   rib.established(p, facts('10.0.0.2', '10.0.0.1'), new RecordingSink());
-  const base = { origin: 0 as const, asPath: [], nextHop: '10.0.0.2', localPref: 100 };
+  const base = { origin: 0 as const, asPath: AsPath.EMPTY, nextHop: '10.0.0.2', localPref: 100 };
   t.equal(
     rib.applyUpdate(p, announce(['10.244.1.0/26'], { ...base, originatorId: '10.0.0.1' })).rejected,
     1,
@@ -155,7 +156,7 @@ t.test(
     rib.established(b, facts('10.0.0.3', '10.0.0.1'), new RecordingSink());
     const attrs = (nh: string, lp: number) => ({
       origin: 0 as const,
-      asPath: [],
+      asPath: AsPath.EMPTY,
       nextHop: nh,
       localPref: lp,
     });
@@ -188,7 +189,12 @@ t.test('best-path changes carry the ECMP next hops and withdrawals', async (t) =
   const b = rib.registerPeer(IBGP(3));
   rib.established(a, facts('10.0.0.2', '10.0.0.1'), new RecordingSink());
   rib.established(b, facts('10.0.0.3', '10.0.0.1'), new RecordingSink());
-  const attrs = (nh: string) => ({ origin: 0 as const, asPath: [], nextHop: nh, localPref: 100 });
+  const attrs = (nh: string) => ({
+    origin: 0 as const,
+    asPath: AsPath.EMPTY,
+    nextHop: nh,
+    localPref: 100,
+  });
   rib.applyUpdate(a, announce(['10.244.9.0/26'], attrs('10.0.0.2')));
   rib.applyUpdate(b, announce(['10.244.9.0/26'], attrs('10.0.0.3')));
   t.same(changes.at(-1), {
@@ -226,7 +232,7 @@ t.test('ADD-PATH receive: path ids are separate routes of one prefix', async (t)
     p,
     announce(
       ['10.244.1.0/26', '10.244.1.0/26'],
-      { origin: 0, asPath: [], nextHop: '10.0.0.5', localPref: 100 },
+      { origin: 0, asPath: AsPath.EMPTY, nextHop: '10.0.0.5', localPref: 100 },
       [1, 2],
     ),
   );
@@ -347,7 +353,7 @@ t.test('graceful restart helper: stale routes swept on End-of-RIB', async (t) =>
     gracefulRestart: { restartTimeS: 120, families: { 'ipv4-unicast': { forwarding: true } } },
   };
   rib.established(p, facts('10.0.0.2', '10.0.0.1', gr), new RecordingSink());
-  const attrs = { origin: 0 as const, asPath: [], nextHop: '10.0.0.2', localPref: 100 };
+  const attrs = { origin: 0 as const, asPath: AsPath.EMPTY, nextHop: '10.0.0.2', localPref: 100 };
   rib.applyUpdate(p, announce(['10.244.1.0/26', '10.244.2.0/26'], attrs));
   rib.peerDown(p, { graceful: true });
   const held = [...rib.adjRibIn(p, 'ipv4-unicast')];
@@ -386,7 +392,12 @@ t.test('graceful restart helper: restart time passes without the peer', async (t
   rib.established(p, facts('10.0.0.2', '10.0.0.1', gr), new RecordingSink());
   rib.applyUpdate(
     p,
-    announce(['10.244.1.0/26'], { origin: 0, asPath: [], nextHop: '10.0.0.2', localPref: 100 }),
+    announce(['10.244.1.0/26'], {
+      origin: 0,
+      asPath: AsPath.EMPTY,
+      nextHop: '10.0.0.2',
+      localPref: 100,
+    }),
   );
   rib.peerDown(p, { graceful: true });
   timers.advance(119_000);
@@ -406,7 +417,12 @@ t.test(
     rib.established(p, facts('10.0.0.2', '10.0.0.1', gr(true)), new RecordingSink());
     rib.applyUpdate(
       p,
-      announce(['10.244.1.0/26'], { origin: 0, asPath: [], nextHop: '10.0.0.2', localPref: 100 }),
+      announce(['10.244.1.0/26'], {
+        origin: 0,
+        asPath: AsPath.EMPTY,
+        nextHop: '10.0.0.2',
+        localPref: 100,
+      }),
     );
     rib.peerDown(p, { graceful: true });
     rib.established(p, facts('10.0.0.2', '10.0.0.1', gr(false)), new RecordingSink());
@@ -423,7 +439,12 @@ t.test('graceful restart helper: stale timer sweeps when End-of-RIB never comes'
   rib.established(p, facts('10.0.0.2', '10.0.0.1', gr), new RecordingSink());
   rib.applyUpdate(
     p,
-    announce(['10.244.1.0/26'], { origin: 0, asPath: [], nextHop: '10.0.0.2', localPref: 100 }),
+    announce(['10.244.1.0/26'], {
+      origin: 0,
+      asPath: AsPath.EMPTY,
+      nextHop: '10.0.0.2',
+      localPref: 100,
+    }),
   );
   rib.peerDown(p, { graceful: true });
   rib.established(p, facts('10.0.0.2', '10.0.0.1', gr), new RecordingSink());
@@ -442,7 +463,12 @@ t.test('non-graceful session loss removes the routes at once', async (t) => {
   rib.established(p, facts('10.0.0.2', '10.0.0.1', gr), new RecordingSink());
   rib.applyUpdate(
     p,
-    announce(['10.244.1.0/26'], { origin: 0, asPath: [], nextHop: '10.0.0.2', localPref: 100 }),
+    announce(['10.244.1.0/26'], {
+      origin: 0,
+      asPath: AsPath.EMPTY,
+      nextHop: '10.0.0.2',
+      localPref: 100,
+    }),
   );
   rib.peerDown(p, { graceful: false });
   t.equal(rib.routeCount(p, 'ipv4-unicast'), 0);
@@ -513,7 +539,7 @@ t.test('each route carries when it was learned or last changed', async (t) => {
   rib.established(p, facts('10.0.0.2', '10.0.0.1'), new RecordingSink());
   const attrs = (lp: number) => ({
     origin: 0 as const,
-    asPath: [],
+    asPath: AsPath.EMPTY,
     nextHop: '10.0.0.2',
     localPref: lp,
   });

@@ -4,6 +4,7 @@
 import net, { type Socket } from 'node:net';
 import t, { type Test } from 'tap';
 import pino from 'pino';
+import { AsPath } from '../../protocol/as-path.js';
 import { encodeMessage, decodeMessage } from '../../protocol/message.js';
 import { Framer } from '../../protocol/framer.js';
 import { DEFAULT_CONTEXT, type BgpMessage, type OpenMessage } from '../../protocol/types.js';
@@ -162,7 +163,7 @@ t.test('an UPDATE and an admin shutdown with a message cross the session', async
     type: 'update',
     withdrawn: emptyPrefixList(1),
     nlri: prefixListFromStrings(1, ['10.244.1.0/26']),
-    attributes: { origin: 0, asPath: [{ type: 2, asns: [65002] }], nextHop: '127.0.0.2' },
+    attributes: { origin: 0, asPath: AsPath.sequence([65002]), nextHop: '127.0.0.2' },
   });
   await until('update at A', () => a.rec.updates.length > 0);
   const u = a.rec.updates[0];
@@ -434,7 +435,7 @@ t.test('a flood of UPDATEs is processed in order, one chunk at a time', async (t
             type: 'update',
             withdrawn: emptyPrefixList(1),
             nlri: prefixListFromStrings(1, [`10.${(i >> 8) & 255}.${i & 255}.0/24`]),
-            attributes: { origin: 0, asPath: [{ type: 2, asns: [65008] }], nextHop: '127.0.0.8' },
+            attributes: { origin: 0, asPath: AsPath.sequence([65008]), nextHop: '127.0.0.8' },
           },
           DEFAULT_CONTEXT,
         ),
