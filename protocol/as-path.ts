@@ -97,10 +97,11 @@ export class AsPath {
   /** Every ASN of the path in order, whatever its segment. */
   get asns(): number[] {
     const out: number[] = [];
-    this.findAsn((a) => {
-      out.push(a);
-      return false;
-    });
+    const w = this.wire;
+    for (let pos = 0; pos < w.length;) {
+      const end = pos + 2 + 4 * w.charCodeAt(pos + 1);
+      for (pos += 2; pos < end; pos += 4) out.push(this.asnAt(pos));
+    }
     return out;
   }
 
@@ -131,7 +132,12 @@ export class AsPath {
 
   /** Whether `asn` appears anywhere in the path (loop detection, policy match). */
   includes(asn: number): boolean {
-    return this.findAsn((a) => a === asn);
+    const w = this.wire;
+    for (let pos = 0; pos < w.length;) {
+      const end = pos + 2 + 4 * w.charCodeAt(pos + 1);
+      for (pos += 2; pos < end; pos += 4) if (this.asnAt(pos) === asn) return true;
+    }
+    return false;
   }
 
   /** Whether some segment is AS_CONFED_SEQUENCE or AS_CONFED_SET. */
@@ -144,7 +150,14 @@ export class AsPath {
 
   /** Whether some ASN needs four octets (RFC 6793 §4.2.2: AS4_PATH is then sent). */
   get hasFourOctetAsn(): boolean {
-    return this.findAsn((a) => a > 0xffff);
+    const w = this.wire;
+    for (let pos = 0; pos < w.length;) {
+      const end = pos + 2 + 4 * w.charCodeAt(pos + 1);
+      // An ASN above 65535 has a non-zero octet in its upper two.
+      for (pos += 2; pos < end; pos += 4)
+        if (w.charCodeAt(pos) | w.charCodeAt(pos + 1)) return true;
+    }
+    return false;
   }
 
   /** The path without its confederation segments. */
@@ -230,15 +243,5 @@ export class AsPath {
         w.charCodeAt(pos + 3)) >>>
       0
     );
-  }
-
-  /** Whether `test` holds for some ASN of the path, visiting them in order. */
-  private findAsn(test: (asn: number) => boolean): boolean {
-    const w = this.wire;
-    for (let pos = 0; pos < w.length;) {
-      const end = pos + 2 + 4 * w.charCodeAt(pos + 1);
-      for (pos += 2; pos < end; pos += 4) if (test(this.asnAt(pos))) return true;
-    }
-    return false;
   }
 }

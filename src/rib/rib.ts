@@ -475,7 +475,9 @@ export class Rib implements RibApi {
   /** Loop detection: own AS in AS_PATH (RFC 4271 §9.1.2), own router id / cluster (RFC 4456 §8). */
   private loops(ps: PeerState, a: Readonly<PathAttributes>): boolean {
     const own = ps.localAsn;
-    if (a.asPath && (a.asPath.includes(own) || a.asPath.includes(this.localAsn))) return true;
+    const path = a.asPath;
+    if (path && (path.includes(own) || (own !== this.localAsn && path.includes(this.localAsn))))
+      return true;
     if (!ps.ebgp) {
       if (a.originatorId === this.routerId) return true;
       if (a.clusterList && a.clusterList.includes(this.clusterId)) return true;

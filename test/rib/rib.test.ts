@@ -80,6 +80,25 @@ t.test('loop detection: own AS in AS_PATH is rejected and implicitly withdraws',
   );
 });
 
+t.test('loop detection with a per-peer local AS: both our ASes are checked', async (t) => {
+  const { rib } = makeRib();
+  // This session speaks as AS 65100; the node's own AS is still 65000.
+  const p = rib.registerPeer({ ...EBGP, localAsn: 65100 });
+  rib.established(p, facts('192.0.2.1', '192.0.2.2'), new RecordingSink());
+  const send = (prefix: string, ...asns: number[]) =>
+    rib.applyUpdate(
+      p,
+      announce([prefix], { origin: 0, asPath: path(...asns), nextHop: '192.0.2.1' }),
+    ).rejected;
+  t.equal(send('203.0.113.0/24', 65001, 65100), 1, "the session's local AS");
+  t.equal(send('198.51.100.0/24', 65001, 65000), 1, "the node's AS");
+  t.equal(send('192.0.2.0/24', 65001, 7), 0, 'neither: accepted');
+  t.same(
+    [...rib.locRib('ipv4-unicast')].map((r) => r.prefix),
+    ['192.0.2.0/24'],
+  );
+});
+
 t.test('RR loop detection: our ORIGINATOR_ID or our cluster id in CLUSTER_LIST', async (t) => {
   const { rib } = makeRib({ clusterId: '1.1.1.1' });
   const p = rib.registerPeer(IBGP(2));
