@@ -33,6 +33,14 @@ t.test('accessors of one path', async (t) => {
   t.equal(s.hasConfed, false);
   t.equal(s.hasFourOctetAsn, false);
   t.equal(s.withoutConfed(), s, 'nothing to remove: the same object');
+  // The boundaries of the 2-octet range, one octet at a time.
+  for (const [asn, big] of [
+    [65535, false],
+    [65536, true],
+    [0x00ff0000, true],
+    [0x01000000, true],
+  ] as const)
+    t.equal(AsPath.of([set(1), seq(7, asn)]).hasFourOctetAsn, big, `hasFourOctetAsn of ${asn}`);
 });
 
 t.test('the empty path', async (t) => {
