@@ -17,6 +17,19 @@ export function isConfed(type: number): boolean {
   return type === AsPathSegmentType.AS_CONFED_SEQUENCE || type === AsPathSegmentType.AS_CONFED_SET;
 }
 
+// The last ASN searched for and its four octets as text: loop detection asks for the same one
+// or two ASNs for every UPDATE.
+let lastAsn = -1;
+let lastAsnText = '';
+
+function asnText(asn: number): string {
+  if (asn !== lastAsn) {
+    lastAsnText = String.fromCharCode(asn >>> 24, (asn >>> 16) & 255, (asn >>> 8) & 255, asn & 255);
+    lastAsn = asn;
+  }
+  return lastAsnText;
+}
+
 function pushAsn(octets: number[], asn: number): void {
   octets.push(asn >>> 24, (asn >>> 16) & 255, (asn >>> 8) & 255, asn & 255);
 }
@@ -132,11 +145,11 @@ export class AsPath {
 
   /** Whether `asn` appears anywhere in the path (loop detection, policy match). */
   includes(asn: number): boolean {
-    const w = this.wire;
-    for (let pos = 0; pos < w.length;) {
-      const end = pos + 2 + 4 * w.charCodeAt(pos + 1);
-      for (pos += 2; pos < end; pos += 4) if (this.asnAt(pos) === asn) return true;
-    }
+    // A native search for the ASN's four octets, then a check that the hit is an ASN and not
+    // four octets that straddle a segment header.
+    const needle = asnText(asn);
+    for (let i = this.wire.indexOf(needle); i >= 0; i = this.wire.indexOf(needle, i + 1))
+      if (this.isAsnOffset(i)) return true;
     return false;
   }
 
@@ -232,6 +245,17 @@ export class AsPath {
   /** In logs and JSON, the printed form. */
   toJSON(): string {
     return this.toString();
+  }
+
+  /** Whether an ASN starts at wire offset `i`. */
+  private isAsnOffset(i: number): boolean {
+    const w = this.wire;
+    for (let pos = 0; pos < w.length;) {
+      const first = pos + 2;
+      pos = first + 4 * w.charCodeAt(pos + 1);
+      if (i < pos) return i >= first && (i - first) % 4 === 0;
+    }
+    return false;
   }
 
   private asnAt(pos: number): number {

@@ -196,6 +196,22 @@ function mixText(h: number, s: string | undefined): number {
   return mix(h, s.length);
 }
 
+/** Mixes a string of octets (an AS path's wire form) four characters at a time. */
+function mixOctets(h: number, s: string): number {
+  const n = s.length;
+  let i = 0;
+  for (; i + 3 < n; i += 4)
+    h = mix(
+      h,
+      s.charCodeAt(i) |
+        (s.charCodeAt(i + 1) << 8) |
+        (s.charCodeAt(i + 2) << 16) |
+        (s.charCodeAt(i + 3) << 24),
+    );
+  for (; i < n; i++) h = mix(h, s.charCodeAt(i));
+  return mix(h, n);
+}
+
 function mixBytes(h: number, b: Uint8Array): number {
   for (let i = 0; i < b.length; i++) h = mix(h, b[i]);
   return mix(h, b.length);
@@ -205,7 +221,7 @@ function mixBytes(h: number, b: Uint8Array): number {
 export function attrsHash(afi: 1 | 2, a: Readonly<PathAttributes>): number {
   let h = mix(0x9747b28c, afi);
   h = mix(h, a.origin ?? -1);
-  h = mixText(h, a.asPath?.wire ?? '');
+  h = mixOctets(h, a.asPath?.wire ?? '');
   h = mixText(h, a.nextHop);
   // MED and LOCAL_PREF are 32-bit unsigned: mixed as such, absent as a separate marker.
   h = a.med === undefined ? mix(h, 0x51ed27) : mix(mix(h, 1), a.med);

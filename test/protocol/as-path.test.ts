@@ -43,6 +43,19 @@ t.test('accessors of one path', async (t) => {
     t.equal(AsPath.of([set(1), seq(7, asn)]).hasFourOctetAsn, big, `hasFourOctetAsn of ${asn}`);
 });
 
+t.test('includes finds ASNs only where ASNs are, not in octets that straddle them', async (t) => {
+  // seq(2571) set(5) is 02 01 00 00 0a 0b 01 01 00 00 00 05: the octets 0a 0b 01 01 read as
+  // an ASN straddle the first ASN and the second segment's header.
+  const straddle = 0x0a0b0101;
+  t.equal(AsPath.of([seq(2571), set(5)]).includes(straddle), false, 'across a segment header');
+  t.equal(AsPath.of([seq(2571), set(5), seq(straddle)]).includes(straddle), true, 'after one');
+  // 00 01 02 03 04 05 06 07: 02 03 04 05 spans two ASNs.
+  t.equal(AsPath.sequence([0x00010203, 0x04050607]).includes(0x02030405), false, 'across ASNs');
+  t.equal(AsPath.sequence([0x00010203, 0x04050607]).includes(0x04050607), true);
+  t.equal(AsPath.sequence([7, 7]).includes(7), true, 'the same ASN asked twice in a row');
+  t.equal(AsPath.sequence([7, 7]).includes(8), false);
+});
+
 t.test('the empty path', async (t) => {
   t.equal(AsPath.of([]), AsPath.EMPTY);
   t.equal(AsPath.sequence([]), AsPath.EMPTY);
