@@ -31,13 +31,6 @@ export class RouteAttrs {
   /** The next held set with the same hash (a collision chain in the intern table). */
   collision: RouteAttrs | null = null;
 
-  readonly localPref: number;
-  /** RFC 4271 §9.1.2.2 a: AS_SEQUENCE counts each ASN, AS_SET counts 1, confed segments 0. */
-  readonly asPathLength: number;
-  /** RFC 4271 §9.1.2.2 c: a missing MED counts as the lowest value, 0. */
-  readonly med: number;
-  /** The neighbouring AS: first ASN of a leading AS_SEQUENCE; -1 for an empty path (local/iBGP). */
-  readonly neighborAs: number;
   /** ORIGINATOR_ID as an unsigned number, or -1 when absent. */
   readonly originatorId: number;
   /** `[nextHop]`, shared by every single-path prefix with this next hop (see nextHopList). */
@@ -52,10 +45,6 @@ export class RouteAttrs {
     readonly attrs: Readonly<PathAttributes>,
     nextHop: string,
   ) {
-    this.localPref = attrs.localPref ?? DEFAULT_LOCAL_PREF;
-    this.asPathLength = attrs.asPath?.pathLength ?? 0;
-    this.med = attrs.med ?? 0;
-    this.neighborAs = attrs.asPath?.neighborAs ?? -1;
     this.originatorId = attrs.originatorId ? (parseIpv4(attrs.originatorId) ?? -1) : -1;
     this.nextHopList = nextHopList(nextHop);
     const cs = attrs.communities;
@@ -71,6 +60,30 @@ export class RouteAttrs {
     bits |= (attrs.origin ?? 0) << ORIGIN_SHIFT;
     bits |= (attrs.clusterList?.length ?? 0) << CLUSTER_SHIFT;
     this.bits = bits;
+  }
+
+  // The decision process's values are read from `attrs` when asked for, not kept: a full table
+  // keeps one of these objects per set, and the decision process reads them only to compare
+  // routes for the same prefix.
+
+  /** RFC 4271 §5.1.5: LOCAL_PREF, DEFAULT_LOCAL_PREF when absent. */
+  get localPref(): number {
+    return this.attrs.localPref ?? DEFAULT_LOCAL_PREF;
+  }
+
+  /** RFC 4271 §9.1.2.2 a: AS_SEQUENCE counts each ASN, AS_SET counts 1, confed segments 0. */
+  get asPathLength(): number {
+    return this.attrs.asPath?.pathLength ?? 0;
+  }
+
+  /** RFC 4271 §9.1.2.2 c: a missing MED counts as the lowest value, 0. */
+  get med(): number {
+    return this.attrs.med ?? 0;
+  }
+
+  /** The neighbouring AS: first ASN of a leading AS_SEQUENCE; -1 for an empty path (local/iBGP). */
+  get neighborAs(): number {
+    return this.attrs.asPath?.neighborAs ?? -1;
   }
 
   get afi(): 1 | 2 {
@@ -285,8 +298,12 @@ export function sameAttrs(a: Readonly<PathAttributes>, b: Readonly<PathAttribute
  * set from the table when no holder is left.
  */
 export class AttrTable {
-  /** Held sets by hash; sets whose hashes collide are chained through `RouteAttrs.collision`. */
-  private readonly table = new Map<number, RouteAttrs>();
+  /**
+   * Held sets by hash: slot `hash & (length - 1)` holds 1 + the id of the first set of its chain
+   * (0: none); the sets of a slot are chained through `RouteAttrs.collision`. Four bytes a slot,
+   * where a Map took about 38 bytes a set.
+   */
+  private slots = new Int32Array(1024);
   private held = 0;
   /** Held sets by `RouteAttrs.id`, so compact tables can store a number (route-store.ts). */
   readonly byId: (RouteAttrs | null)[] = [];
@@ -309,10 +326,30 @@ export class AttrTable {
 
   /** The held set equal to (afi, attrs), if any. */
   private find(hash: number, afi: 1 | 2, attrs: Readonly<PathAttributes>): RouteAttrs | null {
-    for (let c = this.table.get(hash) ?? null; c !== null; c = c.collision) {
-      if (c.afi === afi && (c.attrs === attrs || sameAttrs(c.attrs, attrs))) return c;
+    for (let c = this.head(hash); c !== null; c = c.collision) {
+      if (c.hash === hash && c.afi === afi && (c.attrs === attrs || sameAttrs(c.attrs, attrs)))
+        return c;
     }
     return null;
+  }
+
+  /** The first set of the chain `hash` falls in. */
+  private head(hash: number): RouteAttrs | null {
+    const slot = this.slots[hash & (this.slots.length - 1)];
+    return slot === 0 ? null : this.byId[slot - 1];
+  }
+
+  /** Makes `a` the first set of its chain. */
+  private link(a: RouteAttrs): void {
+    const slot = a.hash & (this.slots.length - 1);
+    a.collision = this.head(a.hash);
+    this.slots[slot] = a.id + 1;
+  }
+
+  /** Doubles the slots and rechains every held set. */
+  private grow(): void {
+    this.slots = new Int32Array(this.slots.length * 2);
+    for (const a of this.byId) if (a !== null) this.link(a);
   }
 
   /** `attrs` must already be normalised (no MP attributes; `nextHop` set for the family). */
@@ -339,11 +376,11 @@ export class AttrTable {
       return canonical;
     }
     this.lastMade = null;
-    a.collision = this.table.get(a.hash) ?? null;
-    this.table.set(a.hash, a);
     this.held++;
     a.id = this.freeIds.length ? this.freeIds.pop()! : this.byId.length;
     this.byId[a.id] = a;
+    if (this.held > this.slots.length) this.grow();
+    else this.link(a);
     a.refs = 1;
     return a;
   }
@@ -353,10 +390,9 @@ export class AttrTable {
     a.refs = 0;
     if (a.id < 0 || this.byId[a.id] !== a) return;
     // Unlink from the hash chain.
-    const head = this.table.get(a.hash)!;
+    const head = this.head(a.hash)!;
     if (head === a) {
-      if (a.collision) this.table.set(a.hash, a.collision);
-      else this.table.delete(a.hash);
+      this.slots[a.hash & (this.slots.length - 1)] = a.collision ? a.collision.id + 1 : 0;
     } else {
       let c = head;
       while (c.collision !== a) c = c.collision!;
@@ -384,8 +420,6 @@ export class AttrTable {
 
   /** Every held set. */
   *values(): IterableIterator<RouteAttrs> {
-    for (const head of this.table.values()) {
-      for (let c: RouteAttrs | null = head; c !== null; c = c.collision) yield c;
-    }
+    for (const a of this.byId) if (a !== null) yield a;
   }
 }

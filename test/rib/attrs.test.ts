@@ -169,6 +169,39 @@ for (const [name, hash] of [
   });
 }
 
+for (const [name, hash] of [
+  ['the real hash', attrsHash],
+  ['a hash with 64 values', (_afi: number, a: PathAttributes) => (a.med ?? 0) % 64],
+  ['a hash with more values than slots', (_afi: number, a: PathAttributes) => (a.med ?? 0) * 4099],
+] as const) {
+  t.test(`thousands of sets: the table grows and still finds each (${name})`, async (t) => {
+    const table = new AttrTable(() => true, hash);
+    const set = (i: number): PathAttributes => ({
+      origin: 0,
+      asPath: AsPath.sequence([65001, i]),
+      nextHop: '192.0.2.1',
+      med: i,
+    });
+    const held: RouteAttrs[] = [];
+    for (let i = 0; i < 5000; i++) held.push(table.acquire(table.intern(1, set(i))));
+    // Every other set is released, then a new batch arrives (reusing the freed ids).
+    for (let i = 0; i < 5000; i += 2) table.release(held[i]);
+    for (let i = 5000; i < 6000; i++) held.push(table.acquire(table.intern(1, set(i))));
+    const live = held.filter((_a, i) => i >= 5000 || i % 2 === 1);
+    t.equal(table.size, live.length);
+    t.equal(new Set(table.values()).size, live.length, 'values() lists each held set once');
+    let found = 0;
+    let fresh = 0;
+    for (let i = 0; i < 6000; i++) {
+      const again = table.intern(1, set(i));
+      if (again === held[i]) found++;
+      else if (again.id === -1 && again.refs === 0) fresh++;
+    }
+    t.equal(found, live.length, 'each held set is found by value');
+    t.equal(fresh, 6000 - live.length, 'each released set is made anew');
+  });
+}
+
 t.test(
   'normalisedAttrs drops the MP and AS4 copies, and from eBGP the iBGP-only attributes; a set already in that form is kept as it is',
   async (t) => {
