@@ -6,7 +6,7 @@
 // Run (root; BIRD 2 installed; `npm run build` first, or pass --tsx):
 //   node --import tsx bench/full-table.ts [--sizes 100000,1000000] [--sets 50000] [--tsx]
 //        [--cpu-prof DIR] [--only podbgp|bird] [--timeout SECONDS] [--no-echo]
-//        [--node-flags "--max-semi-space-size=4 ..."] [--daemon-log FILE]
+//        [--node-flags "--max-semi-space-size=4 ..."] [--daemon-log FILE] [--reload]
 //
 // What is measured, per daemon, the daemons taking turns (never fed at the same time):
 // - load: t0 = the feeder starts writing the table, End-of-RIB and a ROUTE-REFRESH (1.5 s after
@@ -25,6 +25,8 @@
 // - CPU: utime+stime from /proc/PID/stat; podbgp's `ip -batch` children are counted apart.
 // - withdrawal: once the daemon is idle again, every prefix is withdrawn in 4096-octet
 //   UPDATEs; timed until the polled count is 0 (podbgp: and until its kernel table is empty).
+// - reload (--reload): once idle again, the same table is sent a second time, to the same
+//   process, and timed as the first load was: the load with the code already warm.
 // The pool filter: podbgp accepts only prefixes inside a pool with length >= blockSize; the
 // feed (/24s from 1.0.0.0 up) lies in the pool 0.0.0.0/1 with blockSize 24.
 
@@ -65,6 +67,7 @@ const cpuProfDir = args.includes('--cpu-prof') ? path.resolve(opt('--cpu-prof', 
 const only = opt('--only', '');
 const timeoutMs = Number(opt('--timeout', '900')) * 1000;
 const echo = !args.includes('--no-echo');
+const reload = args.includes('--reload');
 /** Where to write podbgp's own output (e.g. with --node-flags "... --trace-gc"). */
 const daemonLog = args.includes('--daemon-log') ? path.resolve(opt('--daemon-log', '')) : null;
 /**
@@ -377,6 +380,8 @@ interface Figures {
   withdrawS: number;
   withdrawCpuS: number;
   kernelWithdrawS: number | null;
+  /** --reload: the second load of the same table, by the same process. */
+  reloadS: number | null;
 }
 
 interface Seen {
@@ -501,6 +506,15 @@ async function measure(cleanup: Cleanup, t: Target, n: number): Promise<Figures>
       from: mono(Number(wd.t0)),
       to: now() * 1000 + MONO_OFFSET_US,
     });
+  let reloadS: number | null = null;
+  if (reload) {
+    await quiesce(pid);
+    feeder.send('feed');
+    const again = await pollUntil('the table to load again', pid, t.status, {
+      all: (s) => s.count >= n,
+    });
+    reloadS = (again.all.at - Number((await feeder.next('fed')).t0)) / 1000;
+  }
   feeder.send('close');
   await feeder.next('closed', 10_000).catch(() => undefined);
 
@@ -519,6 +533,7 @@ async function measure(cleanup: Cleanup, t: Target, n: number): Promise<Figures>
     withdrawS: (gone.none.at - Number(wd.t0)) / 1000,
     withdrawCpuS: gone.none.cpu.self - cpuW0.self,
     kernelWithdrawS,
+    reloadS,
   };
 }
 
@@ -552,6 +567,7 @@ function report(n: number, res: Partial<Record<'BIRD' | 'podbgp', Figures>>): vo
     ['full withdrawal (s)', (f) => f.withdrawS, (v) => v.toFixed(3)],
     ['  CPU of the withdrawal (s)', (f) => f.withdrawCpuS, (v) => v.toFixed(2)],
     ['  kernel emptied (s)', (f) => f.kernelWithdrawS, (v) => v.toFixed(3)],
+    ['second load, same process (s, --reload)', (f) => f.reloadS, (v) => v.toFixed(3)],
   ];
   console.log(`\n${n} prefixes, ${attributeSets} attribute sets`);
   console.log(
