@@ -109,13 +109,7 @@ export class AsPath {
 
   /** Every ASN of the path in order, whatever its segment. */
   get asns(): number[] {
-    const out: number[] = [];
-    const w = this.wire;
-    for (let pos = 0; pos < w.length;) {
-      const end = pos + 2 + 4 * w.charCodeAt(pos + 1);
-      for (pos += 2; pos < end; pos += 4) out.push(this.asnAt(pos));
-    }
-    return out;
+    return this.segments.flatMap((s) => s.asns);
   }
 
   /**
@@ -163,14 +157,7 @@ export class AsPath {
 
   /** Whether some ASN needs four octets (RFC 6793 §4.2.2: AS4_PATH is then sent). */
   get hasFourOctetAsn(): boolean {
-    const w = this.wire;
-    for (let pos = 0; pos < w.length;) {
-      const end = pos + 2 + 4 * w.charCodeAt(pos + 1);
-      // An ASN above 65535 has a non-zero octet in its upper two.
-      for (pos += 2; pos < end; pos += 4)
-        if (w.charCodeAt(pos) | w.charCodeAt(pos + 1)) return true;
-    }
-    return false;
+    return this.asns.some((asn) => asn > 0xffff);
   }
 
   /** The path without its confederation segments. */
@@ -191,33 +178,26 @@ export class AsPath {
     return AsPath.of(segs);
   }
 
+  // The wire form is the 4-octet encoding itself; the 2-octet one (RFC 6793 §4.2.2: an ASN
+  // above 65535 sent as AS_TRANS) is only for the rare peer without the capability.
+
   /** Octets the path takes on the wire with `width`-octet ASNs. */
   encodedLength(width: 2 | 4): number {
-    const w = this.wire;
-    if (width === 4) return w.length;
-    let total = 0;
-    for (let pos = 0; pos < w.length; pos += 2 + 4 * w.charCodeAt(pos + 1))
-      total += 2 + 2 * w.charCodeAt(pos + 1);
-    return total;
+    if (width === 4) return this.wire.length;
+    return this.segments.reduce((n, s) => n + 2 + 2 * s.asns.length, 0);
   }
 
-  /**
-   * Writes the path at buf[off] with `width`-octet ASNs; returns the offset after it. RFC 6793
-   * §4.2.2: toward a 2-octet speaker an ASN above 65535 is sent as AS_TRANS.
-   */
+  /** Writes the path at buf[off] with `width`-octet ASNs; returns the offset after it. */
   write(buf: Uint8Array, off: number, width: 2 | 4): number {
     const w = this.wire;
     if (width === 4) {
       for (let i = 0; i < w.length; i++) buf[off++] = w.charCodeAt(i);
       return off;
     }
-    for (let pos = 0; pos < w.length;) {
-      const n = w.charCodeAt(pos + 1);
-      buf[off++] = w.charCodeAt(pos);
-      buf[off++] = n;
-      pos += 2;
-      for (let i = 0; i < n; i++, pos += 4) {
-        const asn = this.asnAt(pos);
+    for (const s of this.segments) {
+      buf[off++] = s.type;
+      buf[off++] = s.asns.length;
+      for (const asn of s.asns) {
         const v = asn > 0xffff ? AS_TRANS : asn;
         buf[off++] = v >>> 8;
         buf[off++] = v & 255;

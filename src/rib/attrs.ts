@@ -335,15 +335,18 @@ export class AttrTable {
 
   /** The first set of the chain `hash` falls in. */
   private head(hash: number): RouteAttrs | null {
-    const slot = this.slots[hash & (this.slots.length - 1)];
+    const slot = this.slots[this.slotOf(hash)];
     return slot === 0 ? null : this.byId[slot - 1];
+  }
+
+  private slotOf(hash: number): number {
+    return hash & (this.slots.length - 1);
   }
 
   /** Makes `a` the first set of its chain. */
   private link(a: RouteAttrs): void {
-    const slot = a.hash & (this.slots.length - 1);
     a.collision = this.head(a.hash);
-    this.slots[slot] = a.id + 1;
+    this.slots[this.slotOf(a.hash)] = a.id + 1;
   }
 
   /** Doubles the slots and rechains every held set. */
@@ -392,7 +395,7 @@ export class AttrTable {
     // Unlink from the hash chain.
     const head = this.head(a.hash)!;
     if (head === a) {
-      this.slots[a.hash & (this.slots.length - 1)] = a.collision ? a.collision.id + 1 : 0;
+      this.slots[this.slotOf(a.hash)] = a.collision ? a.collision.id + 1 : 0;
     } else {
       let c = head;
       while (c.collision !== a) c = c.collision!;
